@@ -1,0 +1,5 @@
+//! Benchmarks of counter collection (placeholder until the collector lands).
+
+fn main() {
+    divan::main();
+}

@@ -1,0 +1,7 @@
+//! Analysis: pure functions from Snapshots to Findings. No I/O, no clock.
+
+pub mod finding;
+pub mod rules;
+pub mod window;
+
+pub use finding::{Evidence, Finding, NotEvaluated, Severity};

@@ -1,0 +1,19 @@
+//! `netdoctor check`: argument definitions and glue.
+
+use clap::Args;
+
+use super::{EXIT_UNKNOWN, OutputArgs, SourceArgs};
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+pub fn run(args: CheckArgs) -> anyhow::Result<i32> {
+    let _ = (&args.source, &args.output);
+    eprintln!("netdoctor check: not implemented yet");
+    Ok(EXIT_UNKNOWN)
+}

@@ -1,0 +1,19 @@
+//! `netdoctor explain`: argument definitions and glue.
+
+use clap::Args;
+
+use super::{EXIT_UNKNOWN, OutputArgs, SourceArgs};
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+pub fn run(args: ExplainArgs) -> anyhow::Result<i32> {
+    let _ = (&args.source, &args.output);
+    eprintln!("netdoctor explain: not implemented yet");
+    Ok(EXIT_UNKNOWN)
+}

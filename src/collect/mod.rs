@@ -1,0 +1,27 @@
+//! Collection: the only layer that reads the kernel or the filesystem.
+//!
+//! Readers here turn /proc files, sysctl configuration files and netlink replies into
+//! Snapshot pieces. Parsing is done by pure functions (`procfs::parse_*`) that the `ingest`
+//! layer and the tests reuse on text from elsewhere.
+
+pub mod procfs;
+pub mod sockdiag;
+pub mod sys;
+pub mod sysconf;
+pub mod sysctl;
+
+use std::path::PathBuf;
+
+/// Which network stack to look at.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Target {
+    /// The namespace this process runs in.
+    #[default]
+    Live,
+    /// A named namespace under /run/netns.
+    Netns(String),
+    /// The namespace of a process.
+    Pid(u32),
+    /// A captured directory tree holding proc/net/... and proc/sys/...
+    Root(PathBuf),
+}

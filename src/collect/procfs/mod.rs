@@ -1,0 +1,1 @@
+//! Readers and pure parsers for the counter files under /proc/net.

@@ -1,0 +1,1 @@
+//! sysctl configuration files: finds and loads them exactly as systemd-sysctl or procps does.

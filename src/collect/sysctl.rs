@@ -1,0 +1,1 @@
+//! Live sysctl values from /proc/sys, for the keys the knowledge base and the files name.

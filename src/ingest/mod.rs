@@ -1,0 +1,1 @@
+//! Ingest: text people paste (netstat -s, nstat, sysctl -a, ss, snapshot JSON) into Snapshots.

@@ -1,0 +1,1 @@
+//! The lab: reproduces each failure in network namespaces and runs the diagnosis on it.
