@@ -71,6 +71,15 @@ pub struct SourceArgs {
     /// (a sosreport, or a container's /proc mounted elsewhere)
     #[arg(long, value_name = "DIR", conflicts_with_all = ["netns", "pid"])]
     pub root: Option<PathBuf>,
+    /// Read text instead of the live host (repeatable; `-` is standard input): a pasted
+    /// `netstat -s`, `nstat`, /proc/net file contents, `sysctl -a`, a sysctl.conf, `ss -ltn`,
+    /// or a netdoctor snapshot. The format is detected from the content. FILE@TIME
+    /// (e.g. netstat.txt@2024-05-01T10:00:00) says when the paste was taken, for rates
+    #[arg(long = "from", value_name = "FILE", conflicts_with_all = ["netns", "pid", "root"])]
+    pub from: Vec<String>,
+    /// With --from: take each file's modification time as the time it was taken
+    #[arg(long, requires = "from")]
+    pub use_mtime: bool,
 }
 
 impl SourceArgs {
