@@ -8,15 +8,17 @@ use clap::{Args, Subcommand};
 
 use super::{EXIT_OK, EXIT_WARNING, OutputArgs};
 use crate::collect::sys::interrupt;
+use crate::lab::LabError;
 use crate::lab::drivers::{self, Control};
 use crate::lab::run::{self, Outcome, RunOptions};
 use crate::lab::scenarios::{self, SCENARIOS};
-use crate::lab::LabError;
 use crate::render::{Style, lab as page};
 
 #[derive(Debug, Args)]
-#[command(after_help = "Exit codes of `lab run`: 0 the scenario ended in its expected finding \
-(or cannot run here, and says why), 1 it did not, 3 error (e.g. not root).")]
+#[command(
+    after_help = "Exit codes of `lab run`: 0 the scenario ended in its expected finding \
+(or cannot run here, and says why), 1 it did not, 3 error (e.g. not root)."
+)]
 pub struct LabArgs {
     #[command(subcommand)]
     pub command: LabCommand,
@@ -97,7 +99,11 @@ pub fn run(args: LabArgs) -> anyhow::Result<i32> {
                 let doc = serde_json::json!({"schema": "netdoctor.lab-clean/v1", "result": report});
                 writeln!(stdout, "{}", serde_json::to_string_pretty(&doc)?)?;
             } else {
-                write!(stdout, "{}", page::clean_text(&report, Style::for_stdout(output.color)))?;
+                write!(
+                    stdout,
+                    "{}",
+                    page::clean_text(&report, Style::for_stdout(output.color))
+                )?;
             }
             Ok(if report.failed.is_empty() {
                 EXIT_OK

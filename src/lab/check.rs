@@ -32,7 +32,9 @@ pub struct CheckSummary {
 pub fn summarize(doc: &Value) -> Result<CheckSummary, String> {
     let schema = doc.get("schema").and_then(Value::as_str).unwrap_or("");
     if schema != CHECK_SCHEMA {
-        return Err(format!("check printed schema {schema:?}, not {CHECK_SCHEMA}"));
+        return Err(format!(
+            "check printed schema {schema:?}, not {CHECK_SCHEMA}"
+        ));
     }
     let status = doc
         .get("status")

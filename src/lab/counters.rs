@@ -20,7 +20,10 @@ pub type CounterReading = BTreeMap<String, CounterValue>;
 pub fn parse_counter_pairs(text: &str) -> (CounterReading, Vec<String>) {
     let mut counters = CounterReading::new();
     let mut notes = Vec::new();
-    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
     while let Some((header_no, header)) = lines.next() {
         let Some((section, names)) = header.split_once(':') else {
             notes.push(format!("line {}: no section name, skipped", header_no + 1));
@@ -83,7 +86,11 @@ pub struct CounterMove {
 /// The counters that moved between two readings: first the `watched` ones (in that order, also
 /// when they stayed at zero, so the page can say "did not move"), then every other counter that
 /// changed, largest change first. Gauges such as `TcpCurrEstab` count as moves too.
-pub fn moves(before: &CounterReading, after: &CounterReading, watched: &[&str]) -> Vec<CounterMove> {
+pub fn moves(
+    before: &CounterReading,
+    after: &CounterReading,
+    watched: &[&str],
+) -> Vec<CounterMove> {
     let mut out = Vec::new();
     let pick = |name: &str| {
         let b = before.get(name).copied();
@@ -112,11 +119,16 @@ pub fn moves(before: &CounterReading, after: &CounterReading, watched: &[&str]) 
         .keys()
         .filter(|name| !watched.contains(&name.as_str()))
         .filter_map(|name| pick(name))
-        .filter(|m| m.delta != 0)
+        .filter(|m| m.delta != 0 && !is_volume_counter(&m.name))
         .collect();
     others.sort_by(|a, b| b.delta.abs().cmp(&a.delta.abs()).then(a.name.cmp(&b.name)));
     out.extend(others);
     out
+}
+
+/// Byte and ECN counters: they move with any traffic and teach nothing on the page.
+fn is_volume_counter(name: &str) -> bool {
+    name.ends_with("Octets") || name.ends_with("ECTPkts") || name.ends_with("CEPkts")
 }
 
 #[cfg(test)]
@@ -124,7 +136,8 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const NETSTAT: &str = "TcpExt: SyncookiesSent ListenOverflows\nTcpExt: 3 27\nIpExt: InNoRoutes\nIpExt: 0\n";
+    const NETSTAT: &str =
+        "TcpExt: SyncookiesSent ListenOverflows\nTcpExt: 3 27\nIpExt: InNoRoutes\nIpExt: 0\n";
 
     #[test]
     fn names_follow_nstat() {

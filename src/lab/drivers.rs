@@ -461,10 +461,9 @@ fn nonblocking_clients(target: SocketAddrV4, count: u32) -> (DriverStats, Vec<So
             Err(e) => stats.error(&e),
         }
     });
-    stats.notes.push(format!(
-        "{} connections started and held open",
-        held.len()
-    ));
+    stats
+        .notes
+        .push(format!("{} connections started and held open", held.len()));
     (stats, held)
 }
 

@@ -62,15 +62,34 @@ impl LabNamespace {
         cmd
     }
 
-    /// Sets a sysctl inside the namespace (`sysctl -w key=value`).
+    /// Sets a sysctl inside the namespace (`sysctl -w key=value`) and reads it back: procps
+    /// `sysctl` exits 0 even when the kernel refused the write, so only the read-back tells.
     pub fn sysctl(&self, key: &str, value: &str) -> Result<(), LabError> {
         let assignment = format!("{key}={value}");
+        let what = format!("sysctl -w {assignment} in {}", self.name);
         let output = self
             .command("sysctl", &["-w", &assignment])
             .stdin(Stdio::null())
             .output()
             .map_err(|e| LabError::spawn("sysctl", e))?;
-        checked(&format!("sysctl -w {assignment} in {}", self.name), output)
+        let refusal = String::from_utf8_lossy(&output.stderr).trim().to_string();
+        checked(&what, output)?;
+        let path = format!("/proc/sys/{}", key.replace('.', "/"));
+        let now = self.read_files(&[&path])?;
+        let wanted: Vec<&str> = value.split_whitespace().collect();
+        let got: Vec<&str> = now.split_whitespace().collect();
+        if wanted == got {
+            Ok(())
+        } else {
+            Err(LabError::Command {
+                what,
+                detail: if refusal.is_empty() {
+                    format!("it still reads {}", now.trim())
+                } else {
+                    refusal
+                },
+            })
+        }
     }
 
     /// Loads an nft script inside the namespace (`nft -f -`).
@@ -117,10 +136,10 @@ impl LabNamespace {
 
 impl Drop for LabNamespace {
     fn drop(&mut self) {
-        if !self.keep {
-            if let Err(e) = self.remove() {
-                eprintln!("netdoctor lab: {e}");
-            }
+        if !self.keep
+            && let Err(e) = self.remove()
+        {
+            eprintln!("netdoctor lab: {e}");
         }
     }
 }
@@ -135,8 +154,18 @@ pub fn veth_pair(
     run_checked(
         "ip",
         &[
-            "link", "add", left_name, "netns", left.name(), "type", "veth", "peer", "name",
-            right_name, "netns", right.name(),
+            "link",
+            "add",
+            left_name,
+            "netns",
+            left.name(),
+            "type",
+            "veth",
+            "peer",
+            "name",
+            right_name,
+            "netns",
+            right.name(),
         ],
     )
 }

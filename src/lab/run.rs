@@ -215,12 +215,16 @@ pub fn run_scenario(scenario: &Scenario, options: &RunOptions) -> Result<LabRepo
         main.nft(script)?;
     }
     for requirement in scenario.requirements {
-        if let Requirement::WritableSysctl { key, why_not } = requirement {
-            if let Err(e) = probe_writable(&main, key) {
-                report.skip_reason = Some(format!("{why_not} ({e})"));
-                report.duration_s = started.elapsed().as_secs_f64();
-                return Ok(report);
-            }
+        if let Requirement::WritableSysctl {
+            key,
+            value,
+            why_not,
+        } = requirement
+            && let Err(e) = main.sysctl(key, value)
+        {
+            report.skip_reason = Some(format!("{why_not} ({e})"));
+            report.duration_s = started.elapsed().as_secs_f64();
+            return Ok(report);
         }
     }
     for (key, value) in scenario.sysctls {
@@ -230,7 +234,10 @@ pub fn run_scenario(scenario: &Scenario, options: &RunOptions) -> Result<LabRepo
     // The driver, in the peer namespace when there is one.
     let driver_ns = peer.as_ref().unwrap_or(&main);
     let mut driver = Driver::start(driver_ns, &options.exe, scenario.name)?;
-    driver.wait_for("ready", deadline.min(Instant::now() + Duration::from_secs(5)))?;
+    driver.wait_for(
+        "ready",
+        deadline.min(Instant::now() + Duration::from_secs(5)),
+    )?;
 
     let before = read_counters(&main)?;
     let mut check_child = CheckChild::start(&options.exe, main.name(), scenario.window_s)?;
@@ -293,7 +300,8 @@ fn judge_condition(
 ) {
     let mut reproduced = true;
     for (name, minimum) in scenario.counters_rise {
-        let delta = after.get(*name).copied().unwrap_or(0) - before.get(*name).copied().unwrap_or(0);
+        let delta =
+            after.get(*name).copied().unwrap_or(0) - before.get(*name).copied().unwrap_or(0);
         let ok = delta >= *minimum;
         reproduced &= ok;
         report.condition_notes.push(format!(
@@ -336,13 +344,6 @@ fn wire_two_links(main: &LabNamespace, peer: &LabNamespace) -> Result<(), LabErr
         peer.ip(&["link", "set", peer_if, "up"])?;
     }
     Ok(())
-}
-
-/// Writes a sysctl's current value back to itself: fails when it is read-only here.
-fn probe_writable(ns: &LabNamespace, key: &str) -> Result<(), LabError> {
-    let path = format!("/proc/sys/{}", key.replace('.', "/"));
-    let current = ns.read_files(&[&path])?;
-    ns.sysctl(key, current.trim())
 }
 
 fn read_counters(ns: &LabNamespace) -> Result<CounterReading, LabError> {
@@ -448,7 +449,9 @@ impl Driver {
                 }
                 Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
                     if Instant::now() >= deadline {
-                        return Err(LabError::Timeout(format!("the driver did not say {word:?}")));
+                        return Err(LabError::Timeout(format!(
+                            "the driver did not say {word:?}"
+                        )));
                     }
                 }
             }
@@ -483,7 +486,10 @@ fn read_all_in_background<R: Read + Send + 'static>(pipe: Option<R>) -> Receiver
 
 /// What `check` gave back.
 enum CheckResult {
-    Json { doc: Value, exit_code: i32 },
+    Json {
+        doc: Value,
+        exit_code: i32,
+    },
     Failed {
         exit_code: Option<i32>,
         message: String,

@@ -21,10 +21,11 @@ pub enum Topology {
 pub enum Requirement {
     /// The `nft` tool.
     Nft,
-    /// A sysctl that must be writable inside the namespace; when it is not, `why_not` says
-    /// what that means.
+    /// A sysctl the scenario sets inside the namespace before anything else; when the kernel
+    /// refuses it there, `why_not` says what that means.
     WritableSysctl {
         key: &'static str,
+        value: &'static str,
         why_not: &'static str,
     },
     /// The condition cannot be built inside a namespace at all; the text says why.
@@ -325,7 +326,7 @@ pub static SCENARIOS: &[Scenario] = &[
         title: "the connection-tracking table is full",
         steps: &[
             "loaded an nft rule that uses connection tracking (ct state)",
-            "set net.netfilter.nf_conntrack_max to 64",
+            "set net.netfilter.nf_conntrack_max to 64 in the namespace",
             "opened 256 connections to 127.0.0.1:8080 over 1.5 s and held them",
         ],
         lesson: "when the conntrack table is full, the kernel drops the first packet of every \
@@ -342,6 +343,7 @@ pub static SCENARIOS: &[Scenario] = &[
             Requirement::Nft,
             Requirement::WritableSysctl {
                 key: "net.netfilter.nf_conntrack_max",
+                value: "64",
                 why_not: "net.netfilter.nf_conntrack_max is read-only inside a network \
                           namespace on this kernel (the table limit is host-wide), so a lab \
                           namespace cannot shrink it, and filling the host's table would break \
@@ -385,7 +387,11 @@ pub static SCENARIOS: &[Scenario] = &[
         ],
         counters_rise: &[("TcpExtIPReversePathFilter", 400)],
         driver_error: None,
-        watch: &["TcpExtIPReversePathFilter", "IpInReceives", "UdpInDatagrams"],
+        watch: &[
+            "TcpExtIPReversePathFilter",
+            "IpInReceives",
+            "UdpInDatagrams",
+        ],
         window_s: 3,
     },
     Scenario {

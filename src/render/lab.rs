@@ -68,11 +68,13 @@ pub fn run_text(report: &LabReport, style: Style) -> String {
         .map(|c| c.name.len())
         .max()
         .unwrap_or(0);
-    let shown = report
-        .counters
-        .iter()
-        .filter(|c| c.watched)
-        .chain(report.counters.iter().filter(|c| !c.watched).take(OTHER_COUNTERS_SHOWN));
+    let shown = report.counters.iter().filter(|c| c.watched).chain(
+        report
+            .counters
+            .iter()
+            .filter(|c| !c.watched)
+            .take(OTHER_COUNTERS_SHOWN),
+    );
     for counter in shown {
         let change = if counter.delta == 0 {
             style.dim("did not move")
@@ -193,7 +195,12 @@ fn check_text(out: &mut String, doc: &Value, exit_code: Option<i32>, style: Styl
             "warning" => style.yellow("WARNING"),
             other => style.cyan(&other.to_ascii_uppercase()),
         };
-        let _ = writeln!(out, "  {label} {}: {}", style.bold(text("id")), text("title"));
+        let _ = writeln!(
+            out,
+            "  {label} {}: {}",
+            style.bold(text("id")),
+            text("title")
+        );
         if !text("summary").is_empty() {
             let _ = writeln!(out, "    {}", text("summary"));
         }
@@ -259,7 +266,11 @@ pub fn list_text(scenarios: &[Scenario], style: Style) -> String {
     let width = scenarios.iter().map(|s| s.name.len()).max().unwrap_or(0);
     for s in scenarios {
         let ends = match s.finding {
-            Some((id, severity)) if s.requirements.iter().all(|r| !matches!(r, Requirement::Unreachable(_))) => {
+            Some((id, severity))
+                if s.requirements
+                    .iter()
+                    .all(|r| !matches!(r, Requirement::Unreachable(_))) =>
+            {
                 format!("ends in {id} ({severity})")
             }
             Some(_) => "cannot be built in a namespace (run it to see why)".to_string(),

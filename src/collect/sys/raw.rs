@@ -88,7 +88,11 @@ pub fn syn_packet(segment: &SynSegment) -> [u8; SYN_PACKET_LEN] {
 /// The one's-complement sum of the TCP pseudo header (addresses, protocol, length).
 fn pseudo_header_sum(source: Ipv4Addr, destination: Ipv4Addr, tcp_length: u16) -> u32 {
     let mut sum = 0u32;
-    for pair in source.octets().chunks(2).chain(destination.octets().chunks(2)) {
+    for pair in source
+        .octets()
+        .chunks(2)
+        .chain(destination.octets().chunks(2))
+    {
         sum += u32::from(u16::from_be_bytes([pair[0], pair[1]]));
     }
     sum + libc::IPPROTO_TCP as u32 + u32::from(tcp_length)
