@@ -24,6 +24,8 @@ use crate::collect::sys::raw::{RawSynSender, SynSegment};
 pub const SERVICE_PORT: u16 = 8080;
 /// How long a driver sends traffic after `go`.
 pub const TRAFFIC_TIME: Duration = Duration::from_millis(1500);
+/// How much a stalled-reader connection queues before its receiver shrinks SO_RCVBUF.
+const SHRINK_AFTER_BYTES: u64 = 64 * 1024;
 /// The hard bound on a driver process's life.
 pub const DRIVER_LIFETIME: Duration = Duration::from_secs(20);
 
@@ -211,29 +213,35 @@ pub fn run(driver: Driver, ctl: &Control) -> Result<(), LabError> {
                 let (server, _) = listener.accept().map_err(io("accept"))?;
                 client.set_nodelay(true).map_err(io("nodelay"))?;
                 client.set_nonblocking(true).map_err(io("nonblocking"))?;
-                pairs.push((client, server, false));
+                pairs.push((client, server, false, 0u64));
             }
             ctl.ready()?;
             let mut stats = DriverStats::default();
             let chunk = [0x5au8; 1000];
             let start = Instant::now();
             while start.elapsed() < TRAFFIC_TIME {
-                for (client, server, shrunk) in &mut pairs {
+                for (client, server, shrunk, written) in &mut pairs {
                     stats.attempts += 1;
-                    match client.write(&chunk) {
+                    let full = match client.write(&chunk) {
                         Ok(n) => {
                             stats.succeeded += 1;
                             stats.bytes += n as u64;
+                            *written += n as u64;
+                            *written >= SHRINK_AFTER_BYTES
                         }
-                        Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                            if !*shrunk {
-                                SockRef::from(&*server)
-                                    .set_recv_buffer_size(4096)
-                                    .map_err(io("SO_RCVBUF"))?;
-                                *shrunk = true;
-                            }
+                        Err(e) if e.kind() == ErrorKind::WouldBlock => true,
+                        Err(e) => {
+                            stats.error(&e);
+                            false
                         }
-                        Err(e) => stats.error(&e),
+                    };
+                    // Shrink once plenty is queued under the large window already advertised:
+                    // from then on every arriving segment finds the buffer over its limit.
+                    if full && !*shrunk {
+                        SockRef::from(&*server)
+                            .set_recv_buffer_size(4096)
+                            .map_err(io("SO_RCVBUF"))?;
+                        *shrunk = true;
                     }
                 }
                 std::thread::sleep(Duration::from_millis(5));

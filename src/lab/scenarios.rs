@@ -212,9 +212,10 @@ pub static SCENARIOS: &[Scenario] = &[
         name: "rcvbuf-pressure",
         title: "receivers that do not read, with a tiny receive buffer",
         steps: &[
-            "opened 16 connections over 127.0.0.1:8080",
-            "sent 1,000-byte writes (TCP_NODELAY) until each receive queue was full",
-            "then shrank each receiver's SO_RCVBUF to 4096 bytes; the receivers never read",
+            "opened 64 connections over 127.0.0.1:8080",
+            "kept sending 1,000-byte writes (TCP_NODELAY) for 1.5 s; the receivers never read",
+            "once 64 KiB were queued under the window already advertised, shrank each \
+             receiver's SO_RCVBUF to 4096 bytes",
         ],
         lesson: "a receiver whose buffer is too small for what is already in flight makes the \
                  kernel collapse and prune its queue, burning CPU and dropping data that must be \
@@ -223,12 +224,12 @@ pub static SCENARIOS: &[Scenario] = &[
         sysctls: &[],
         peer_sysctls: &[],
         nft: None,
-        driver: Driver::StalledReaders { connections: 16 },
+        driver: Driver::StalledReaders { connections: 64 },
         requirements: &[],
         finding: Some(("rcvbuf-pressure", Severity::Warning)),
         status: ExpectedStatus::Warning,
         evidence: &[EvidenceWant::Counter("TcpExtPruneCalled")],
-        counters_rise: &[("TcpExtPruneCalled", 10)],
+        counters_rise: &[("TcpExtPruneCalled", 32), ("TcpExtRcvPruned", 32)],
         driver_error: None,
         watch: &[
             "TcpExtPruneCalled",
