@@ -90,6 +90,9 @@ pub struct LabReport {
     pub check_error: Option<String>,
     pub lesson: String,
     pub duration_s: f64,
+    /// Lab namespaces of earlier runs that have ended (crashed, or kept with --keep).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub leftovers: Vec<String>,
 }
 
 impl LabReport {
@@ -124,6 +127,7 @@ impl LabReport {
             check_error: None,
             lesson: scenario.lesson.to_string(),
             duration_s: 0.0,
+            leftovers: Vec::new(),
         }
     }
 }
@@ -182,6 +186,10 @@ pub fn run_scenario(scenario: &Scenario, options: &RunOptions) -> Result<LabRepo
     let deadline = started + RUN_LIMIT;
     preflight()?;
     let mut report = LabReport::new(scenario);
+    report.leftovers = netns::lab_namespaces()
+        .into_iter()
+        .filter(|name| !netns::owner_alive(name))
+        .collect();
 
     for requirement in scenario.requirements {
         match requirement {
@@ -438,6 +446,10 @@ impl Driver {
                 }
                 Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
                     let _ = self.child.0.wait();
+                    if interrupted() {
+                        // Ctrl-C reached the driver too (same process group).
+                        return Err(LabError::Interrupted);
+                    }
                     let detail = self
                         .stderr
                         .recv_timeout(Duration::from_secs(1))
@@ -536,6 +548,9 @@ impl CheckChild {
                 Err(e) => return Err(LabError::spawn("netdoctor check", e)),
             }
         };
+        if interrupted() {
+            return Err(LabError::Interrupted);
+        }
         let stdout = self
             .stdout
             .recv_timeout(Duration::from_secs(2))

@@ -146,6 +146,16 @@ pub fn run_text(report: &LabReport, style: Style) -> String {
         Outcome::Skipped => {}
     }
     let _ = writeln!(out, "{} {}", style.bold("Lesson:"), report.lesson);
+    if !report.leftovers.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            style.dim(&format!(
+                "Left over from earlier runs: {} (`netdoctor lab clean` removes them).",
+                report.leftovers.join(", ")
+            ))
+        );
+    }
     if report.kept {
         let _ = writeln!(
             out,
