@@ -68,7 +68,9 @@ fn root_tree_counters_match_the_capture() {
     let nstat = std::fs::read_to_string(Path::new(CAPTURE).join("nstat-az.txt")).unwrap();
     for line in nstat.lines().filter(|l| !l.starts_with('#')) {
         let mut t = line.split_whitespace();
-        let (Some(name), Some(v)) = (t.next(), t.next()) else { continue };
+        let (Some(name), Some(v)) = (t.next(), t.next()) else {
+            continue;
+        };
         let v: i64 = v.parse().unwrap();
         assert_eq!(counter(&doc, name).unwrap()["value"], v, "{name}");
     }
@@ -88,7 +90,14 @@ fn root_tree_counters_match_the_capture() {
 
 #[test]
 fn filters_and_human_table() {
-    let out = run(&["counters", "--root", CAPTURE, "tcp*opens", "--color", "never"]);
+    let out = run(&[
+        "counters",
+        "--root",
+        CAPTURE,
+        "tcp*opens",
+        "--color",
+        "never",
+    ]);
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("TcpActiveOpens"), "{text}");
@@ -103,7 +112,9 @@ fn filters_and_human_table() {
         .filter_map(|c| c["name"].as_str())
         .collect();
     assert_eq!(names, ["UdpNoPorts", "Udp6NoPorts"]);
-    let doc = json_of(&run(&["counters", "--root", CAPTURE, "--json", "--all", "NOPORTS"]));
+    let doc = json_of(&run(&[
+        "counters", "--root", CAPTURE, "--json", "--all", "NOPORTS",
+    ]));
     assert!(doc["counters"].as_array().unwrap().len() > 2);
 }
 
@@ -112,7 +123,11 @@ fn missing_and_broken_files_are_reported_not_fatal() {
     let tmp = tempfile::tempdir().unwrap();
     copy_tree(Path::new(CAPTURE), tmp.path());
     std::fs::remove_file(tmp.path().join("proc/net/stat/nf_conntrack")).unwrap();
-    std::fs::write(tmp.path().join("proc/net/softnet_stat"), "00015c73 00020e76\n").unwrap();
+    std::fs::write(
+        tmp.path().join("proc/net/softnet_stat"),
+        "00015c73 00020e76\n",
+    )
+    .unwrap();
     std::fs::write(
         tmp.path().join("proc/net/snmp6"),
         "Ip6InReceives 7\nthis is not a counter line\n",
@@ -129,9 +144,17 @@ fn missing_and_broken_files_are_reported_not_fatal() {
     };
     assert!(reason("nf_conntrack").unwrap().starts_with("absent"));
     let softnet = reason("softnet_stat").unwrap();
-    assert!(softnet.contains("softnet_stat:1: expected at least 9 hex columns"), "{softnet}");
+    assert!(
+        softnet.contains("softnet_stat:1: expected at least 9 hex columns"),
+        "{softnet}"
+    );
     assert_eq!(doc["skipped"][0]["line"], 2);
-    assert!(doc["skipped"][0]["source"].as_str().unwrap().ends_with("snmp6"));
+    assert!(
+        doc["skipped"][0]["source"]
+            .as_str()
+            .unwrap()
+            .ends_with("snmp6")
+    );
     assert_eq!(counter(&doc, "Ip6InReceives").unwrap()["value"], 7);
     assert!(counter(&doc, "ConntrackCount").is_some());
 
@@ -140,7 +163,10 @@ fn missing_and_broken_files_are_reported_not_fatal() {
     let snap = json_of(&out);
     assert_eq!(snap["schema"], "netdoctor.snapshot/v1");
     let sources = snap["sources"].as_array().unwrap();
-    let conntrack = sources.iter().find(|s| s["name"] == "nf_conntrack").unwrap();
+    let conntrack = sources
+        .iter()
+        .find(|s| s["name"] == "nf_conntrack")
+        .unwrap();
     assert_eq!(conntrack["status"]["state"], "missing");
     let snmp6 = sources.iter().find(|s| s["name"] == "snmp6").unwrap();
     assert_eq!(snmp6["skipped"][0]["line"], 2);
@@ -164,7 +190,10 @@ fn unknown_netns_and_pid_are_clear_errors() {
     let out = run(&["counters", "--netns", "nd-no-such-namespace-x"]);
     assert_eq!(out.status.code(), Some(3));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("no network namespace named \"nd-no-such-namespace-x\""), "{err}");
+    assert!(
+        err.contains("no network namespace named \"nd-no-such-namespace-x\""),
+        "{err}"
+    );
     let out = run(&["counters", "--pid", "4000000000"]);
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no process with pid 4000000000"));
@@ -190,7 +219,13 @@ fn snapshot_to_file_and_external_trees() {
         println!("SKIP snapshot_to_file_and_external_trees (external part): {EXTERNAL} is absent");
         return;
     }
-    let doc = json_of(&run(&["counters", "--root", node.to_str().unwrap(), "--json", "--all"]));
+    let doc = json_of(&run(&[
+        "counters",
+        "--root",
+        node.to_str().unwrap(),
+        "--json",
+        "--all",
+    ]));
     assert_eq!(counter(&doc, "TcpExtTCPRcvQDrop").unwrap()["value"], 131);
     assert_eq!(counter(&doc, "SoftnetDropped").unwrap()["value"], 0x29);
     assert_eq!(counter(&doc, "ConntrackCount").unwrap()["value"], 123);

@@ -3,8 +3,8 @@
 //! file and line, or a partial result that says what it skipped.
 
 use netdoctor::collect::procfs::{
-    ParseError, conntrack::parse_conntrack_value, parse_nf_conntrack_stat, parse_snmp6,
-    parse_snmp_pairs, parse_sockstat, parse_softnet,
+    ParseError, conntrack::parse_conntrack_value, parse_nf_conntrack_stat, parse_snmp_pairs,
+    parse_snmp6, parse_sockstat, parse_softnet,
 };
 use proptest::prelude::*;
 
@@ -139,7 +139,9 @@ fn ten_megabytes_of_input() {
     // 10 MB of one endless line and 10 MB of binary.
     let line = "x".repeat(10 * 1024 * 1024);
     all_parsers_survive(&line);
-    let binary: Vec<u8> = (0..10 * 1024 * 1024u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let binary: Vec<u8> = (0..10 * 1024 * 1024u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
     all_parsers_survive(&String::from_utf8_lossy(&binary));
     assert!(started.elapsed().as_secs() < 60);
 }
