@@ -2,6 +2,7 @@
 
 pub mod finding;
 pub mod rules;
+pub mod sockets;
 pub mod window;
 
 pub use finding::{Evidence, Finding, NotEvaluated, Severity};
