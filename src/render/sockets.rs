@@ -250,13 +250,13 @@ fn port_usage(view: &SocketView, style: Style, out: &mut String) {
         left("LOCAL", local_width),
         left("REMOTE", remote_width),
         right("PORTS", 8),
-        right("USED", 6)
+        right("USED", 7)
     ));
     for u in &view.port_usage {
         let ratio_text = u
             .ratio
-            .map_or_else(|| "?".to_string(), |r| format!("{:.1}%", r * 100.0));
-        let ratio = right(&ratio_text, 6);
+            .map_or_else(|| "?".to_string(), |r| percent(r * 100.0));
+        let ratio = right(&ratio_text, 7);
         let ratio = match u.ratio {
             Some(r) if r >= 0.9 => style.red(&ratio),
             Some(r) if r >= 0.5 => style.yellow(&ratio),
@@ -275,6 +275,17 @@ fn port_usage(view: &SocketView, style: Style, out: &mut String) {
             "  ({} more (local address, destination) pairs not shown)\n",
             thousands((view.port_usage_total - view.port_usage.len() as u64).into())
         )));
+    }
+}
+
+/// "62.5%", "0.35%", "0%": two decimals below 1 %, so small shares do not read as zero.
+fn percent(value: f64) -> String {
+    if value == 0.0 {
+        "0%".to_string()
+    } else if value < 1.0 {
+        format!("{value:.2}%")
+    } else {
+        format!("{value:.1}%")
     }
 }
 

@@ -4,7 +4,7 @@
 //!
 //! Counting and grouping only; ratios and judgements are left to `analyze::sockets`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 
 use super::TcpSocket;
@@ -64,7 +64,13 @@ pub fn build_view(sockets: &[TcpSocket], method: &str, options: &ViewOptions) ->
     let mut destinations: HashMap<SocketAddr, (u64, u64)> = HashMap::new();
     let mut locals: HashMap<IpAddr, (u64, u64)> = HashMap::new();
     let mut connections: Vec<&TcpSocket> = Vec::new();
-    let mut all_listeners: Vec<&TcpSocket> = Vec::new();
+    // Every listener, even when listeners are not shown: they tell accepted connections
+    // from outgoing ones.
+    let all_listeners: Vec<&TcpSocket> = sockets
+        .iter()
+        .filter(|s| s.state == TcpState::LISTEN)
+        .collect();
+    let serving = ServingPorts::new(&all_listeners);
 
     for socket in sockets {
         if let Some(port) = options.port
@@ -79,10 +85,6 @@ pub fn build_view(sockets: &[TcpSocket], method: &str, options: &ViewOptions) ->
         } else {
             socket.state
         };
-        if state == TcpState::LISTEN {
-            // Kept even when listeners are not shown: they tell outgoing from accepted.
-            all_listeners.push(socket);
-        }
         if options.states & state.bit() == 0 {
             continue;
         }
@@ -96,7 +98,14 @@ pub fn build_view(sockets: &[TcpSocket], method: &str, options: &ViewOptions) ->
             TcpState::ESTABLISHED | TcpState::TIME_WAIT => {
                 let tw = u64::from(state == TcpState::TIME_WAIT);
                 let est = 1 - tw;
-                let d = destinations.entry(socket.remote).or_default();
+                // Outgoing: grouped by destination address:port. Incoming: by client
+                // address (its ports are ephemeral and would make one group each).
+                let key = if serving.accepts(socket) {
+                    SocketAddr::new(socket.remote.ip(), 0)
+                } else {
+                    socket.remote
+                };
+                let d = destinations.entry(key).or_default();
                 d.0 += est;
                 d.1 += tw;
                 let l = locals.entry(socket.local.ip()).or_default();
@@ -126,9 +135,16 @@ pub fn build_view(sockets: &[TcpSocket], method: &str, options: &ViewOptions) ->
 
     view.listeners = build_listeners(&listeners, &syn_recv, options);
     view.destinations_total = destinations.len() as u64;
-    view.destinations = top_groups(destinations, options.top, |a| endpoint(&a));
+    view.destinations = top_groups(destinations, options.top, |a| {
+        if a.port() == 0 {
+            let ip = endpoint(&a);
+            format!("{} (incoming)", ip.strip_suffix(":0").unwrap_or(&ip))
+        } else {
+            endpoint(&a)
+        }
+    });
     view.local_addresses = top_groups(locals, options.top, |a| a.to_string());
-    let (usage, distinct) = port_usage(&connections, &all_listeners, options.top);
+    let (usage, distinct) = port_usage(&connections, &serving, options.top);
     view.port_usage = usage;
     view.port_usage_total = distinct;
     if !options.backlog_known && !view.listeners.is_empty() {
@@ -215,7 +231,7 @@ fn syn_recv_for(
         .sum()
 }
 
-fn top_groups<K>(
+fn top_groups<K: Ord>(
     groups: HashMap<K, (u64, u64)>,
     top: usize,
     key: impl Fn(K) -> String,
@@ -224,7 +240,7 @@ fn top_groups<K>(
     all.sort_by(|a, b| {
         let total_a = a.1.0 + a.1.1;
         let total_b = b.1.0 + b.1.1;
-        total_b.cmp(&total_a)
+        total_b.cmp(&total_a).then_with(|| a.0.cmp(&b.0))
     });
     all.into_iter()
         .take(top)
@@ -236,25 +252,43 @@ fn top_groups<K>(
         .collect()
 }
 
+/// The address:ports listeners serve, to tell accepted connections from outgoing ones.
+struct ServingPorts {
+    exact: HashSet<SocketAddr>,
+    wildcard: HashSet<u16>,
+}
+
+impl ServingPorts {
+    fn new(listeners: &[&TcpSocket]) -> Self {
+        ServingPorts {
+            exact: listeners.iter().map(|l| l.local).collect(),
+            wildcard: listeners
+                .iter()
+                .filter(|l| l.local.ip().is_unspecified())
+                .map(|l| l.local.port())
+                .collect(),
+        }
+    }
+
+    /// True when the connection's local end is a port a listener serves (so it was
+    /// accepted, or waits to be), false for connections this host opened.
+    fn accepts(&self, connection: &TcpSocket) -> bool {
+        self.exact.contains(&connection.local) || self.wildcard.contains(&connection.local.port())
+    }
+}
+
 /// Outgoing connections per (local address, remote address:port). A connection is taken as
 /// outgoing when its local port is not one a listener serves on that address (or on the
 /// wildcard): accepted connections share the listener's port, outgoing ones use an
 /// ephemeral port. TIME_WAIT sockets count: they still hold the port for that destination.
 fn port_usage(
     connections: &[&TcpSocket],
-    listeners: &[&TcpSocket],
+    serving: &ServingPorts,
     top: usize,
 ) -> (Vec<PortUsage>, u64) {
-    let listening: std::collections::HashSet<SocketAddr> =
-        listeners.iter().map(|l| l.local).collect();
-    let wildcard_ports: std::collections::HashSet<u16> = listeners
-        .iter()
-        .filter(|l| l.local.ip().is_unspecified())
-        .map(|l| l.local.port())
-        .collect();
     let mut usage: HashMap<(IpAddr, SocketAddr), u64> = HashMap::new();
     for c in connections {
-        if listening.contains(&c.local) || wildcard_ports.contains(&c.local.port()) {
+        if serving.accepts(c) {
             continue;
         }
         *usage.entry((c.local.ip(), c.remote)).or_default() += 1;
@@ -321,6 +355,7 @@ mod tests {
         assert_eq!(view.port_usage[0].in_use, 2);
         assert_eq!(view.destinations[0].key, "10.0.0.5:443");
         assert_eq!(view.destinations[0].time_wait, 1);
+        assert_eq!(view.destinations[1].key, "10.0.0.9 (incoming)");
     }
 
     #[test]
