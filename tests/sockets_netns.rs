@@ -63,7 +63,14 @@ impl Netns {
     fn sysctl(&self, key: &str, value: &str) {
         run(
             "ip",
-            &["netns", "exec", &self.name, "sysctl", "-qw", &format!("{key}={value}")],
+            &[
+                "netns",
+                "exec",
+                &self.name,
+                "sysctl",
+                "-qw",
+                &format!("{key}={value}"),
+            ],
         );
     }
 
@@ -118,7 +125,9 @@ impl Netns {
 
 impl Drop for Netns {
     fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.name]).status();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
     }
 }
 
@@ -182,7 +191,10 @@ fn ipv6_listener_full_queue_like_ss() {
     let _holder = ns.hold(&["L", "::1", "8080", "4", "C", "::1", "8080", "5"]);
     let doc = ns.netdoctor_json(&["--listen"]);
     let l = listener(&doc, "[::1]:8080");
-    assert_eq!((l["queue"].as_u64(), l["backlog"].as_u64()), (Some(5), Some(4)));
+    assert_eq!(
+        (l["queue"].as_u64(), l["backlog"].as_u64()),
+        (Some(5), Some(4))
+    );
     assert_eq!(ss_listener(&ns, "[::1]:8080"), (5, 4));
 }
 
@@ -191,13 +203,25 @@ fn backlog_65535_under_somaxconn_1024_is_capped() {
     require!("backlog_65535_under_somaxconn_1024_is_capped");
     let ns = Netns::create();
     ns.sysctl("net.core.somaxconn", "1024");
-    let _holder = ns.hold(&["L", "127.0.0.1", "8080", "65535", "L", "127.0.0.1", "8081", "100"]);
+    let _holder = ns.hold(&[
+        "L",
+        "127.0.0.1",
+        "8080",
+        "65535",
+        "L",
+        "127.0.0.1",
+        "8081",
+        "100",
+    ]);
     let doc = ns.netdoctor_json(&["--listen"]);
     assert_eq!(doc["somaxconn"], 1024);
     let capped = listener(&doc, "127.0.0.1:8080");
     assert_eq!(capped["backlog"], 1024);
     assert_eq!(capped["capped_by_somaxconn"], true);
-    assert_eq!(listener(&doc, "127.0.0.1:8081")["capped_by_somaxconn"], false);
+    assert_eq!(
+        listener(&doc, "127.0.0.1:8081")["capped_by_somaxconn"],
+        false
+    );
     assert_eq!(ss_listener(&ns, "127.0.0.1:8080"), (0, 1024));
 }
 
@@ -207,7 +231,16 @@ fn narrow_port_range_shows_usage_ratio() {
     let ns = Netns::create();
     ns.sysctl("net.ipv4.ip_local_port_range", "40000 40049");
     ns.sysctl("net.ipv4.ip_local_reserved_ports", "40000-40009");
-    let _holder = ns.hold(&["L", "127.0.0.1", "8080", "128", "C", "127.0.0.1", "8080", "30"]);
+    let _holder = ns.hold(&[
+        "L",
+        "127.0.0.1",
+        "8080",
+        "128",
+        "C",
+        "127.0.0.1",
+        "8080",
+        "30",
+    ]);
     let doc = ns.netdoctor_json(&[]);
     assert_eq!(doc["usable_ephemeral_ports"], 40);
     let row = &doc["port_usage"][0];
@@ -215,7 +248,10 @@ fn narrow_port_range_shows_usage_ratio() {
     assert_eq!(row["remote"], "127.0.0.1:8080");
     assert_eq!(row["in_use"], 30);
     assert_eq!(row["available"], 40);
-    assert!((row["ratio"].as_f64().unwrap() - 0.75).abs() < 1e-9, "{row}");
+    assert!(
+        (row["ratio"].as_f64().unwrap() - 0.75).abs() < 1e-9,
+        "{row}"
+    );
     // Accepted connections (local port 8080) are not counted as outgoing.
     assert_eq!(doc["port_usage"].as_array().unwrap().len(), 1);
 }
@@ -241,8 +277,26 @@ fn state_counts_agree_with_ss() {
     require!("state_counts_agree_with_ss");
     let ns = Netns::create();
     let _holder = ns.hold(&[
-        "L", "127.0.0.1", "8080", "128", "C", "127.0.0.1", "8080", "40", "L", "::1", "8081",
-        "128", "C", "::1", "8081", "7", "T", "127.0.0.1", "9000", "25",
+        "L",
+        "127.0.0.1",
+        "8080",
+        "128",
+        "C",
+        "127.0.0.1",
+        "8080",
+        "40",
+        "L",
+        "::1",
+        "8081",
+        "128",
+        "C",
+        "::1",
+        "8081",
+        "7",
+        "T",
+        "127.0.0.1",
+        "9000",
+        "25",
     ]);
     let doc = ns.netdoctor_json(&[]);
     let mut expected = std::collections::BTreeMap::<String, u64>::new();
@@ -265,7 +319,9 @@ fn state_counts_agree_with_ss() {
     // The /proc/net/tcp fallback (read inside the namespace with --root /) agrees too, and
     // says the backlog is unknown rather than printing 0.
     let output = Command::new("ip")
-        .args(["netns", "exec", &ns.name, NETDOCTOR, "sockets", "--root", "/", "--json"])
+        .args([
+            "netns", "exec", &ns.name, NETDOCTOR, "sockets", "--root", "/", "--json",
+        ])
         .output()
         .unwrap();
     assert!(output.status.success());

@@ -77,7 +77,11 @@ fn root_option_reads_a_captured_tree() {
         .arg(&root)
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(doc["schema"], "netdoctor.sockets/v1");
     assert_eq!(doc["method"], "proc_net_tcp");

@@ -69,7 +69,10 @@ pub fn annotate(view: &mut SocketView) {
         listener.fill_percent = fill_percent(listener.queue, listener.backlog);
     }
     view.usable_ephemeral_ports = view.ip_local_port_range.map(|range| {
-        usable_ephemeral_ports(range, view.ip_local_reserved_ports.as_deref().unwrap_or(&[]))
+        usable_ephemeral_ports(
+            range,
+            view.ip_local_reserved_ports.as_deref().unwrap_or(&[]),
+        )
     });
     for usage in &mut view.port_usage {
         usage.available = view.usable_ephemeral_ports;

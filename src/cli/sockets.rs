@@ -12,10 +12,12 @@ use crate::render::{Style, sockets as render};
 use crate::snapshot::Origin;
 
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  netdoctor sockets --listen            listeners only (fast on busy hosts)\n  \
+#[command(
+    after_help = "Examples:\n  netdoctor sockets --listen            listeners only (fast on busy hosts)\n  \
 netdoctor sockets --port 443 --top 20  connections from or to port 443\n  \
 netdoctor sockets --state time-wait    TIME_WAIT sockets per destination\n  \
-netdoctor sockets --netns blue --json  a namespace, as netdoctor.sockets/v1 JSON")]
+netdoctor sockets --netns blue --json  a namespace, as netdoctor.sockets/v1 JSON"
+)]
 pub struct SocketsArgs {
     /// Show listening sockets only (asks the kernel for LISTEN alone: cheap on busy hosts;
     /// SYN-RECV is then not counted)
@@ -66,8 +68,8 @@ pub fn run(args: SocketsArgs) -> anyhow::Result<i32> {
         owners: !args.no_process,
     };
     sockdiag::enter_target(&target)?;
-    let mut view = sockdiag::collect_socket_view(&target, &options)
-        .context("cannot read the TCP sockets")?;
+    let mut view =
+        sockdiag::collect_socket_view(&target, &options).context("cannot read the TCP sockets")?;
     crate::analyze::sockets::annotate(&mut view);
     let origin = match &target {
         Target::Live => Origin::Live,

@@ -47,7 +47,11 @@ fn right(text: &str, width: usize) -> String {
 /// Human text for the whole view.
 pub fn human(view: &SocketView, origin: &Origin, style: Style) -> String {
     let mut out = String::new();
-    let mut header = format!("TCP sockets of the {} (via {}", origin.describe(), view.method);
+    let mut header = format!(
+        "TCP sockets of the {} (via {}",
+        origin.describe(),
+        view.method
+    );
     if let Some(port) = view.port_filter {
         header.push_str(&format!(", port {port}"));
     }
@@ -119,7 +123,9 @@ fn listeners(view: &SocketView, style: Style, out: &mut String) {
         left("GROUP", 5),
     ));
     for l in &view.listeners {
-        let backlog = l.backlog.map_or_else(|| "?".to_string(), |b| thousands(b.into()));
+        let backlog = l
+            .backlog
+            .map_or_else(|| "?".to_string(), |b| thousands(b.into()));
         let fill_text = l
             .fill_percent
             .map_or_else(|| "?".to_string(), |f| format!("{f:.0}%"));
@@ -134,7 +140,9 @@ fn listeners(view: &SocketView, style: Style, out: &mut String) {
             Some(false) => left("no", 6),
             None => left("?", 6),
         };
-        let syn = l.syn_recv.map_or_else(|| "-".to_string(), |s| thousands(s.into()));
+        let syn = l
+            .syn_recv
+            .map_or_else(|| "-".to_string(), |s| thousands(s.into()));
         let group = if l.reuseport_group_size > 1 {
             format!("×{}", l.reuseport_group_size)
         } else {
@@ -161,10 +169,7 @@ fn listeners(view: &SocketView, style: Style, out: &mut String) {
 
 fn states(view: &SocketView, style: Style, out: &mut String) {
     out.push('\n');
-    out.push_str(&style.bold(&format!(
-        "States: {} sockets",
-        thousands(view.total.into())
-    )));
+    out.push_str(&style.bold(&format!("States: {} sockets", thousands(view.total.into()))));
     out.push('\n');
     let nonzero: Vec<&(String, u64)> = view.states.iter().filter(|(_, c)| *c > 0).collect();
     if nonzero.is_empty() {
@@ -198,7 +203,12 @@ fn groups(
     };
     out.push_str(&style.bold(&shown));
     out.push('\n');
-    let width = rows.iter().map(|r| r.key.len()).max().unwrap_or(6).max(column.len());
+    let width = rows
+        .iter()
+        .map(|r| r.key.len())
+        .max()
+        .unwrap_or(6)
+        .max(column.len());
     out.push_str(&format!(
         "  {}  {}  {}\n",
         left(column, width),
@@ -227,9 +237,7 @@ fn port_usage(view: &SocketView, style: Style, out: &mut String) {
         ),
         _ => "usable ephemeral ports unknown".to_string(),
     };
-    out.push_str(&style.bold(&format!(
-        "Outgoing connections per destination: {range}"
-    )));
+    out.push_str(&style.bold(&format!("Outgoing connections per destination: {range}")));
     out.push('\n');
     let local_width = view
         .port_usage

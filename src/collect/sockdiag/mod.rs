@@ -78,30 +78,51 @@ pub struct Dump {
 /// Size of the receive buffer; the kernel fills at most 32 KiB per dump datagram.
 const RECEIVE_BUFFER: usize = 64 * 1024;
 
-/// Dumps every TCP socket (IPv4 then IPv6) whose state bit is in `states`.
+/// Dumps every TCP socket (IPv4 and IPv6) whose state bit is in `states`.
+///
+/// Tries the legacy TCPDIAG_GETSOCK request first, which walks the kernel's socket hashes
+/// once for both families; if the kernel refuses it, dumps IPv4 then IPv6 with
+/// SOCK_DIAG_BY_FAMILY (two walks).
 pub fn dump_tcp(states: u32) -> Result<Dump, SocketsError> {
     let socket = SockDiagSocket::open().map_err(SocketsError::Netlink)?;
     let mut buffer = vec![0u8; RECEIVE_BUFFER];
     let mut dump = Dump::default();
-    for (sequence, family) in [(1u32, Family::Inet), (2u32, Family::Inet6)] {
+    socket
+        .send(&request::compat_dump_request(states, 1))
+        .map_err(SocketsError::Netlink)?;
+    match receive_dump(&socket, &mut buffer, 1, &mut dump) {
+        Ok(()) => return Ok(dump),
+        Err(SocketsError::Reply(reply::ReplyError::Kernel { .. })) if dump.sockets.is_empty() => {}
+        Err(other) => return Err(other),
+    }
+    for (sequence, family) in [(2u32, Family::Inet), (3u32, Family::Inet6)] {
         socket
             .send(&request::dump_request(family, states, sequence))
             .map_err(SocketsError::Netlink)?;
-        loop {
-            let length = socket.recv(&mut buffer).map_err(SocketsError::Netlink)?;
-            if length == 0 {
-                return Err(SocketsError::Unfinished);
-            }
-            let datagram = buffer.get(..length).unwrap_or(&[]);
-            let outcome =
-                reply::parse_datagram(datagram, sequence, |s| dump.sockets.push(s))?;
-            dump.interrupted |= outcome.interrupted;
-            if outcome.done {
-                break;
-            }
-        }
+        receive_dump(&socket, &mut buffer, sequence, &mut dump)?;
     }
     Ok(dump)
+}
+
+/// Receives the replies of one dump until NLMSG_DONE.
+fn receive_dump(
+    socket: &SockDiagSocket,
+    buffer: &mut [u8],
+    sequence: u32,
+    dump: &mut Dump,
+) -> Result<(), SocketsError> {
+    loop {
+        let length = socket.recv(buffer).map_err(SocketsError::Netlink)?;
+        if length == 0 {
+            return Err(SocketsError::Unfinished);
+        }
+        let datagram = buffer.get(..length).unwrap_or(&[]);
+        let outcome = reply::parse_datagram(datagram, sequence, |s| dump.sockets.push(s))?;
+        dump.interrupted |= outcome.interrupted;
+        if outcome.done {
+            return Ok(());
+        }
+    }
 }
 
 /// Enters the network namespace a target names (`--netns NAME`: /run/netns/NAME, `--pid P`:
@@ -113,11 +134,9 @@ pub fn enter_target(target: &Target) -> Result<(), SocketsError> {
         Target::Pid(pid) => PathBuf::from(format!("/proc/{pid}/ns/net")),
         Target::Live | Target::Root(_) => return Ok(()),
     };
-    crate::collect::sys::netns::enter_netns_file(&path).map_err(|source| {
-        SocketsError::EnterNetns {
-            path: path.display().to_string(),
-            source,
-        }
+    crate::collect::sys::netns::enter_netns_file(&path).map_err(|source| SocketsError::EnterNetns {
+        path: path.display().to_string(),
+        source,
     })
 }
 
@@ -201,7 +220,10 @@ fn collect_live_netlink(options: &ViewOptions) -> Result<SocketView, SocketsErro
 }
 
 /// Reads PROC/net/tcp and PROC/net/tcp6 (either may be absent, not both).
-pub fn collect_from_proc(proc_dir: &Path, options: &ViewOptions) -> Result<SocketView, SocketsError> {
+pub fn collect_from_proc(
+    proc_dir: &Path,
+    options: &ViewOptions,
+) -> Result<SocketView, SocketsError> {
     let mut sockets = Vec::new();
     let mut notes = Vec::new();
     let mut read_any = false;
@@ -301,7 +323,12 @@ pub fn parse_port_range(text: &str) -> Option<(u16, u16)> {
 /// "8080,9000-9100" (or empty) → [(8080, 8080), (9000, 9100)]. None when malformed.
 pub fn parse_reserved_ports(text: &str) -> Option<Vec<(u16, u16)>> {
     let mut out = Vec::new();
-    for item in text.trim().split(',').map(str::trim).filter(|s| !s.is_empty()) {
+    for item in text
+        .trim()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         let (low, high) = match item.split_once('-') {
             Some((a, b)) => (a.trim().parse().ok()?, b.trim().parse().ok()?),
             None => {

@@ -34,7 +34,10 @@ impl Owners {
             return ("unknown: the kernel gave no inode".to_string(), None);
         }
         if let Some(owner) = self.found.get(&inode) {
-            return (format!("{} (pid {})", owner.command, owner.pid), Some(owner));
+            return (
+                format!("{} (pid {})", owner.command, owner.pid),
+                Some(owner),
+            );
         }
         let why = if self.denied > 0 {
             format!(
@@ -42,15 +45,18 @@ impl Owners {
                 self.denied
             )
         } else {
-            "unknown: no visible process holds it (closing, or held from another PID namespace)".to_string()
+            "unknown: no visible process holds it (closing, or held from another PID namespace)"
+                .to_string()
         };
         (why, None)
     }
 }
 
 /// Finds the processes holding the given socket inodes by scanning `proc_dir` (normally
-/// "/proc"). Unreadable processes are counted, not fatal; a process that exits during the
-/// scan is skipped.
+/// "/proc"). Processes in the same network namespace as this one are scanned first (they
+/// almost always hold its sockets), the others only for inodes still missing, so a busy host
+/// with many processes is not read in full. Unreadable processes are counted, not fatal; a
+/// process that exits during the scan is skipped.
 pub fn find_owners(proc_dir: &Path, inodes: &[u64]) -> Owners {
     let mut owners = Owners::default();
     let mut wanted: Vec<u64> = inodes.iter().copied().filter(|i| *i != 0).collect();
@@ -67,44 +73,61 @@ pub fn find_owners(proc_dir: &Path, inodes: &[u64]) -> Owners {
         .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()))
         .collect();
     pids.sort_unstable();
-    let mut link_path = proc_dir.to_path_buf();
-    for pid in pids {
+    let own_netns = std::fs::read_link(proc_dir.join("self/ns/net")).ok();
+    let (same_netns, others): (Vec<u32>, Vec<u32>) = pids.into_iter().partition(|pid| {
+        own_netns.is_some()
+            && std::fs::read_link(proc_dir.join(pid.to_string()).join("ns/net")).ok() == own_netns
+    });
+    for pid in same_netns.into_iter().chain(others) {
         if owners.found.len() == wanted.len() {
             break;
         }
-        let fd_dir = proc_dir.join(pid.to_string()).join("fd");
-        let fds = match std::fs::read_dir(&fd_dir) {
-            Ok(fds) => fds,
-            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-                owners.denied += 1;
-                continue;
-            }
-            Err(_) => continue,
-        };
-        owners.scanned += 1;
-        for fd in fds.filter_map(|e| e.ok()) {
-            link_path.clone_from(&fd_dir);
-            link_path.push(fd.file_name());
-            let Ok(target) = std::fs::read_link(&link_path) else {
-                continue;
-            };
-            let Some(inode) = socket_inode(target.as_os_str().to_str().unwrap_or("")) else {
-                continue;
-            };
-            if wanted.binary_search(&inode).is_ok() && !owners.found.contains_key(&inode) {
-                let command = std::fs::read_to_string(proc_dir.join(pid.to_string()).join("comm"))
-                    .map(|c| c.trim().to_string())
-                    .unwrap_or_else(|_| "?".to_string());
-                owners.found.insert(inode, Owner { pid, command });
-            }
-        }
+        scan_process(proc_dir, pid, &wanted, &mut owners);
     }
     owners
 }
 
+/// Reads one process's descriptor table, recording the wanted inodes it holds.
+fn scan_process(proc_dir: &Path, pid: u32, wanted: &[u64], owners: &mut Owners) {
+    let process_dir = proc_dir.join(pid.to_string());
+    let fd_dir = process_dir.join("fd");
+    let fds = match std::fs::read_dir(&fd_dir) {
+        Ok(fds) => fds,
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            owners.denied += 1;
+            return;
+        }
+        Err(_) => return,
+    };
+    owners.scanned += 1;
+    let mut link_path = fd_dir.clone();
+    for fd in fds.filter_map(|e| e.ok()) {
+        if owners.found.len() == wanted.len() {
+            return;
+        }
+        link_path.clone_from(&fd_dir);
+        link_path.push(fd.file_name());
+        let Ok(target) = std::fs::read_link(&link_path) else {
+            continue;
+        };
+        let Some(inode) = socket_inode(target.as_os_str().to_str().unwrap_or("")) else {
+            continue;
+        };
+        if wanted.binary_search(&inode).is_ok() && !owners.found.contains_key(&inode) {
+            let command = std::fs::read_to_string(process_dir.join("comm"))
+                .map(|c| c.trim().to_string())
+                .unwrap_or_else(|_| "?".to_string());
+            owners.found.insert(inode, Owner { pid, command });
+        }
+    }
+}
+
 /// `socket:[12345]` → 12345.
 pub fn socket_inode(link: &str) -> Option<u64> {
-    link.strip_prefix("socket:[")?.strip_suffix(']')?.parse().ok()
+    link.strip_prefix("socket:[")?
+        .strip_suffix(']')?
+        .parse()
+        .ok()
 }
 
 #[cfg(test)]

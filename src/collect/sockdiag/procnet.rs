@@ -104,7 +104,8 @@ fn parse_endpoint(text: &str) -> Result<SocketAddr, &'static str> {
                 let digits = address
                     .get(group * 8..group * 8 + 8)
                     .ok_or("IPv6 address is not hex")?;
-                let word = u32::from_str_radix(digits, 16).map_err(|_| "IPv6 address is not hex")?;
+                let word =
+                    u32::from_str_radix(digits, 16).map_err(|_| "IPv6 address is not hex")?;
                 chunk.copy_from_slice(&word.to_le_bytes());
             }
             IpAddr::V6(Ipv6Addr::from(bytes))

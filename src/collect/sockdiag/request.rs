@@ -55,6 +55,30 @@ pub fn dump_request(family: Family, states: u32, sequence: u32) -> [u8; REQUEST_
     message
 }
 
+/// Netlink message type of the legacy TCP request (`TCPDIAG_GETSOCK`).
+pub const TCPDIAG_GETSOCK: u16 = 18;
+/// Size of the legacy `struct inet_diag_req`.
+pub const INET_DIAG_REQ_LEN: usize = 60;
+/// Size of a whole legacy request message.
+pub const COMPAT_REQUEST_LEN: usize = NLMSG_HDRLEN + INET_DIAG_REQ_LEN;
+
+/// Builds the legacy `TCPDIAG_GETSOCK` dump request (`struct inet_diag_req`). The kernel
+/// answers it with IPv4 and IPv6 sockets in one walk of the connection hash (it dumps with
+/// family AF_UNSPEC "for compatibility"), where `SOCK_DIAG_BY_FAMILY` needs one walk per
+/// family: the whole hash is walked twice. Replies are the same `inet_diag_msg`.
+pub fn compat_dump_request(states: u32, sequence: u32) -> [u8; COMPAT_REQUEST_LEN] {
+    let mut message = [0u8; COMPAT_REQUEST_LEN];
+    message[0..4].copy_from_slice(&(COMPAT_REQUEST_LEN as u32).to_ne_bytes());
+    message[4..6].copy_from_slice(&TCPDIAG_GETSOCK.to_ne_bytes());
+    message[6..8].copy_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
+    message[8..12].copy_from_slice(&sequence.to_ne_bytes());
+    // struct inet_diag_req: family, src_len, dst_len, ext, then the 48-byte sockid.
+    message[16] = libc::AF_INET as u8;
+    message[68..72].copy_from_slice(&states.to_ne_bytes());
+    // idiag_dbs 0
+    message
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,5 +94,13 @@ mod tests {
         assert_eq!(m[17], 6);
         assert_eq!(u32::from_ne_bytes([m[20], m[21], m[22], m[23]]), 1 << 10);
         assert!(m[24..].iter().all(|b| *b == 0));
+    }
+
+    #[test]
+    fn compat_request_layout() {
+        let m = compat_dump_request(0xffe, 3);
+        assert_eq!(u32::from_ne_bytes([m[0], m[1], m[2], m[3]]), 76);
+        assert_eq!(u16::from_ne_bytes([m[4], m[5]]), 18);
+        assert_eq!(u32::from_ne_bytes([m[68], m[69], m[70], m[71]]), 0xffe);
     }
 }

@@ -154,7 +154,8 @@ pub fn build_view(sockets: &[TcpSocket], method: &str, options: &ViewOptions) ->
                 .to_string(),
         );
     }
-    if options.states & TcpState::SYN_RECV.bit() == 0 && options.states & TcpState::LISTEN.bit() != 0
+    if options.states & TcpState::SYN_RECV.bit() == 0
+        && options.states & TcpState::LISTEN.bit() != 0
     {
         view.notes.push(
             "SYN-RECV not counted: the listener-only dump does not walk connections \
@@ -333,12 +334,40 @@ mod tests {
             sock(TcpState::LISTEN, "0.0.0.0:80", "0.0.0.0:0", 0, 128, 2),
             sock(TcpState::LISTEN, "127.0.0.1:9000", "0.0.0.0:0", 0, 4, 3),
             sock(TcpState::SYN_RECV, "10.0.0.1:80", "10.0.0.9:5000", 0, 0, 0),
-            sock(TcpState::SYN_RECV, "127.0.0.1:9000", "127.0.0.1:5001", 0, 0, 0),
+            sock(
+                TcpState::SYN_RECV,
+                "127.0.0.1:9000",
+                "127.0.0.1:5001",
+                0,
+                0,
+                0,
+            ),
             // inbound, accepted on port 80: not outgoing
-            sock(TcpState::ESTABLISHED, "10.0.0.1:80", "10.0.0.9:5002", 0, 0, 10),
+            sock(
+                TcpState::ESTABLISHED,
+                "10.0.0.1:80",
+                "10.0.0.9:5002",
+                0,
+                0,
+                10,
+            ),
             // outgoing to 10.0.0.5:443 from two ephemeral ports, one in TIME_WAIT
-            sock(TcpState::ESTABLISHED, "10.0.0.1:40000", "10.0.0.5:443", 0, 0, 11),
-            sock(TcpState::TIME_WAIT, "10.0.0.1:40001", "10.0.0.5:443", 0, 0, 0),
+            sock(
+                TcpState::ESTABLISHED,
+                "10.0.0.1:40000",
+                "10.0.0.5:443",
+                0,
+                0,
+                11,
+            ),
+            sock(
+                TcpState::TIME_WAIT,
+                "10.0.0.1:40001",
+                "10.0.0.5:443",
+                0,
+                0,
+                0,
+            ),
         ];
         let view = build_view(&sockets, "sock_diag", &ViewOptions::default());
         assert_eq!(view.listeners.len(), 3);
