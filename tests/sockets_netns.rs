@@ -332,3 +332,63 @@ fn state_counts_agree_with_ss() {
     assert_eq!(l["backlog"], Value::Null);
     assert_eq!(l["queue"], 40);
 }
+
+#[test]
+fn syn_recv_counted_per_listener_like_ss() {
+    require!("syn_recv_counted_per_listener_like_ss");
+    if Command::new("sh")
+        .args(["-c", "command -v nft"])
+        .output()
+        .map(|o| !o.status.success())
+        .unwrap_or(true)
+    {
+        eprintln!("SKIP syn_recv_counted_per_listener_like_ss: needs nft");
+        return;
+    }
+    let ns = Netns::create();
+    // Drop the handshake's final ACK to port 8080 inside this namespace: clients believe they
+    // are connected, the listener keeps request sockets in SYN-RECV.
+    let rules = "table inet nd_synrecv {\n chain input {\n  type filter hook input priority 0;\n  tcp dport 8080 tcp flags & (syn | ack) == ack drop\n }\n}\n";
+    let mut nft = Command::new("ip")
+        .args(["netns", "exec", &ns.name, "nft", "-f", "-"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("nft");
+    if let Some(mut stdin) = nft.stdin.take() {
+        use std::io::Write;
+        stdin.write_all(rules.as_bytes()).expect("nft rules");
+    }
+    assert!(nft.wait().expect("nft").success());
+    let _holder = ns.hold(&[
+        "L",
+        "127.0.0.1",
+        "8080",
+        "128",
+        "L",
+        "127.0.0.1",
+        "8081",
+        "128",
+        "C",
+        "127.0.0.1",
+        "8080",
+        "3",
+        "C",
+        "127.0.0.1",
+        "8081",
+        "2",
+    ]);
+    let doc = ns.netdoctor_json(&[]);
+    assert_eq!(listener(&doc, "127.0.0.1:8080")["syn_recv"], 3);
+    assert_eq!(listener(&doc, "127.0.0.1:8080")["queue"], 0);
+    assert_eq!(listener(&doc, "127.0.0.1:8081")["syn_recv"], 0);
+    let ss_syn_recv = ns
+        .ss(&["-tan", "state", "syn-recv", "sport", "=", ":8080"])
+        .len();
+    assert_eq!(ss_syn_recv, 3);
+    // The listener-only view does not walk connections and says so instead of printing 0.
+    let listen_only = ns.netdoctor_json(&["--listen"]);
+    assert_eq!(
+        listener(&listen_only, "127.0.0.1:8080")["syn_recv"],
+        Value::Null
+    );
+}

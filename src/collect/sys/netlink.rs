@@ -6,6 +6,9 @@
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
+/// How long one `recv` may wait for the kernel before giving up.
+const RECEIVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// An open `AF_NETLINK`/`NETLINK_SOCK_DIAG` socket, bound to the kernel.
 /// The descriptor is closed when the value is dropped.
 #[derive(Debug)]
@@ -48,7 +51,32 @@ impl SockDiagSocket {
         if rc < 0 {
             return Err(io::Error::last_os_error());
         }
-        Ok(SockDiagSocket { fd })
+        let socket = SockDiagSocket { fd };
+        socket.set_receive_timeout(RECEIVE_TIMEOUT)?;
+        Ok(socket)
+    }
+
+    /// Bounds every `recv`: a kernel that never answers gives an error, not a hang.
+    fn set_receive_timeout(&self, timeout: std::time::Duration) -> io::Result<()> {
+        let value = libc::timeval {
+            tv_sec: timeout.as_secs() as libc::time_t,
+            tv_usec: libc::suseconds_t::from(timeout.subsec_micros() as i32),
+        };
+        // SAFETY: `value` is a live timeval and the length passed is exactly its size; the
+        // kernel copies it and keeps no pointer.
+        let rc = unsafe {
+            libc::setsockopt(
+                self.fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_RCVTIMEO,
+                (&value as *const libc::timeval).cast::<libc::c_void>(),
+                std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+            )
+        };
+        if rc < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
     }
 
     /// Sends one complete request message to the kernel (port id 0).
