@@ -54,7 +54,7 @@ fn pcp_fixture_tcp_and_tcp6() {
         assert!(parsed.skipped.is_empty(), "{name}: {:?}", parsed.skipped);
         assert_eq!(parsed.sockets.len(), text.lines().count() - 1, "{name}");
     }
-    let view = collect_from_proc(&dir, &ViewOptions::default()).unwrap();
+    let view = collect_from_proc(&dir.join("net"), &ViewOptions::default()).unwrap();
     assert_eq!(view.method, "proc_net_tcp");
     let dns = view
         .listeners

@@ -6,10 +6,8 @@ use anyhow::{Context, bail};
 use clap::Args;
 
 use super::{EXIT_OK, OutputArgs, SourceArgs};
-use crate::collect::Target;
 use crate::collect::sockdiag::{self, CollectOptions, TcpState, ViewOptions};
 use crate::render::{Style, sockets as render};
-use crate::snapshot::Origin;
 
 #[derive(Debug, Args)]
 #[command(
@@ -67,18 +65,11 @@ pub fn run(args: SocketsArgs) -> anyhow::Result<i32> {
         },
         owners: !args.no_process,
     };
-    sockdiag::enter_target(&target)?;
+    let paths = crate::collect::enter_target(&target)?;
     let mut view =
-        sockdiag::collect_socket_view(&target, &options).context("cannot read the TCP sockets")?;
+        sockdiag::collect_socket_view(&paths, &options).context("cannot read the TCP sockets")?;
     crate::analyze::sockets::annotate(&mut view);
-    let origin = match &target {
-        Target::Live => Origin::Live,
-        Target::Netns(name) => Origin::Netns { name: name.clone() },
-        Target::Pid(pid) => Origin::Pid { pid: *pid },
-        Target::Root(dir) => Origin::Root {
-            dir: dir.display().to_string(),
-        },
-    };
+    let origin = paths.origin;
     let text = if args.output.json {
         let mut text = render::json(&view, &origin)?;
         text.push('\n');

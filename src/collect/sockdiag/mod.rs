@@ -19,9 +19,9 @@ pub mod state;
 pub mod view;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::collect::Target;
+use crate::collect::ProcPaths;
 use crate::collect::sys::netlink::SockDiagSocket;
 use crate::snapshot::sockets::SocketView;
 
@@ -55,12 +55,6 @@ pub enum SocketsError {
     Unfinished,
     #[error("cannot read {path}: {source}")]
     Read {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("cannot enter the network namespace {path}: {source}")]
-    EnterNetns {
         path: String,
         #[source]
         source: std::io::Error,
@@ -125,21 +119,6 @@ fn receive_dump(
     }
 }
 
-/// Enters the network namespace a target names (`--netns NAME`: /run/netns/NAME, `--pid P`:
-/// /proc/P/ns/net). Live and Root need nothing. Call on the main thread before any other
-/// thread starts.
-pub fn enter_target(target: &Target) -> Result<(), SocketsError> {
-    let path = match target {
-        Target::Netns(name) => PathBuf::from("/run/netns").join(name),
-        Target::Pid(pid) => PathBuf::from(format!("/proc/{pid}/ns/net")),
-        Target::Live | Target::Root(_) => return Ok(()),
-    };
-    crate::collect::sys::netns::enter_netns_file(&path).map_err(|source| SocketsError::EnterNetns {
-        path: path.display().to_string(),
-        source,
-    })
-}
-
 /// What to collect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CollectOptions {
@@ -157,42 +136,52 @@ impl Default for CollectOptions {
     }
 }
 
-/// Collects the socket view of a target. For Netns and Pid, the caller must have entered the
-/// namespace first ([`enter_target`]); collection itself reads the current namespace.
-/// Live: sock_diag, falling back to /proc/net/tcp (with a note) when netlink fails.
-/// Root: DIR/proc/net/tcp and tcp6.
+/// Collects the socket view of a target whose paths `collect::enter_target` returned (so a
+/// namespace target has been entered already).
+/// Live, entered: sock_diag, falling back to NET_DIR/tcp{,6} (with a note) when netlink fails.
+/// A pid whose namespace could not be entered: /proc/PID/net/tcp{,6}, since netlink would
+/// show our own namespace. Captured tree: DIR/proc/net/tcp{,6}.
 pub fn collect_socket_view(
-    target: &Target,
+    paths: &ProcPaths,
     options: &CollectOptions,
 ) -> Result<SocketView, SocketsError> {
-    match target {
-        Target::Root(dir) => {
-            let mut view = collect_from_proc(&dir.join("proc"), &options.view)?;
-            read_settings(&dir.join("proc/sys"), &mut view);
-            for l in &mut view.listeners {
-                l.process = Some("unknown: a captured tree has no process table".to_string());
+    let netlink_sees_target = paths.live && paths.note.is_none();
+    let mut view = if netlink_sees_target {
+        match collect_live_netlink(&options.view) {
+            Ok(view) => view,
+            Err(netlink_error) => {
+                let mut view = collect_from_proc(&paths.net_dir, &options.view)?;
+                view.notes.insert(
+                    0,
+                    format!(
+                        "sock_diag unavailable ({netlink_error}); read {}/tcp instead",
+                        paths.net_dir.display()
+                    ),
+                );
+                view
             }
-            Ok(view)
         }
-        Target::Live | Target::Netns(_) | Target::Pid(_) => {
-            let mut view = match collect_live_netlink(&options.view) {
-                Ok(view) => view,
-                Err(netlink_error) => {
-                    let mut view = collect_from_proc(Path::new("/proc"), &options.view)?;
-                    view.notes.insert(
-                        0,
-                        format!("sock_diag unavailable ({netlink_error}); read /proc/net/tcp"),
-                    );
-                    view
-                }
-            };
-            read_settings(Path::new("/proc/sys"), &mut view);
-            if options.owners {
-                fill_owners(Path::new("/proc"), &mut view);
-            }
-            Ok(view)
+    } else {
+        let mut view = collect_from_proc(&paths.net_dir, &options.view)?;
+        if let Some(note) = paths.note.as_ref().and_then(|n| n.missing_reason()) {
+            view.notes.insert(0, note.to_string());
         }
+        view
+    };
+    match &paths.sys_dir {
+        Ok(sys_dir) => read_settings(sys_dir, &mut view),
+        Err(reason) => view.notes.push(format!(
+            "somaxconn and the ephemeral port range not read: {reason}"
+        )),
     }
+    if !paths.live {
+        for l in &mut view.listeners {
+            l.process = Some("unknown: a captured tree has no process table".to_string());
+        }
+    } else if options.owners {
+        fill_owners(&paths.proc_dir, &mut view);
+    }
+    Ok(view)
 }
 
 /// The netlink state mask to ask for to show `shown`: the states shown, plus LISTEN when
@@ -219,9 +208,9 @@ fn collect_live_netlink(options: &ViewOptions) -> Result<SocketView, SocketsErro
     Ok(view)
 }
 
-/// Reads PROC/net/tcp and PROC/net/tcp6 (either may be absent, not both).
+/// Reads NET_DIR/tcp and NET_DIR/tcp6 (either may be absent, not both).
 pub fn collect_from_proc(
-    proc_dir: &Path,
+    net_dir: &Path,
     options: &ViewOptions,
 ) -> Result<SocketView, SocketsError> {
     let mut sockets = Vec::new();
@@ -229,7 +218,7 @@ pub fn collect_from_proc(
     let mut read_any = false;
     let mut first_error = None;
     for name in ["tcp", "tcp6"] {
-        let path = proc_dir.join("net").join(name);
+        let path = net_dir.join(name);
         match std::fs::read_to_string(&path) {
             Ok(text) => {
                 read_any = true;

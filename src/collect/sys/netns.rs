@@ -1,23 +1,22 @@
-//! Entering another network namespace with setns(2), by file (a /run/netns name or
-//! /proc/PID/ns/net).
+//! Entering a network namespace with setns(2) on the calling thread.
 //!
-//! A minimal stand-in for the procfs helper's `collect::enter_target`; the lead reconciles
-//! the two. setns changes the namespace of the calling thread only, so callers do this on the
-//! main thread before any other thread starts.
+//! After [`enter_net_namespace`] the calling thread's network namespace is the one of `file`
+//! (a /run/netns/NAME bind mount or a /proc/PID/ns/net link). Files opened and sockets created
+//! afterwards by this thread belong to it; /proc/net follows the *main* thread, so callers
+//! enter on the main thread before opening anything.
 
 use std::fs::File;
-use std::io;
 use std::os::fd::AsRawFd;
-use std::path::Path;
 
-/// Moves the calling thread into the network namespace that `path` refers to.
-pub fn enter_netns_file(path: &Path) -> io::Result<()> {
-    let file = File::open(path)?;
-    // SAFETY: setns(2) takes a descriptor we own (kept open by `file` for the whole call) and
-    // an integer flag; it shares no memory with the kernel.
-    let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
-    if rc < 0 {
-        return Err(io::Error::last_os_error());
+/// Moves the calling thread into the network namespace `file` refers to.
+pub fn enter_net_namespace(file: &File) -> std::io::Result<()> {
+    let fd = file.as_raw_fd();
+    // SAFETY: `fd` is an open descriptor owned by `file`, which outlives this call; setns
+    // with CLONE_NEWNET only changes this thread's namespace and reads no memory of ours.
+    let rc = unsafe { libc::setns(fd, libc::CLONE_NEWNET) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
     }
-    Ok(())
 }
