@@ -169,7 +169,11 @@ fn listeners(view: &SocketView, style: Style, out: &mut String) {
 
 fn states(view: &SocketView, style: Style, out: &mut String) {
     out.push('\n');
-    out.push_str(&style.bold(&format!("States: {} sockets", thousands(view.total.into()))));
+    let plural = if view.total == 1 { "" } else { "s" };
+    out.push_str(&style.bold(&format!(
+        "States: {} socket{plural}",
+        thousands(view.total.into())
+    )));
     out.push('\n');
     let nonzero: Vec<&(String, u64)> = view.states.iter().filter(|(_, c)| *c > 0).collect();
     if nonzero.is_empty() {

@@ -163,8 +163,16 @@ pub fn collect_socket_view(
         }
     } else {
         let mut view = collect_from_proc(&paths.net_dir, &options.view)?;
-        if let Some(note) = paths.note.as_ref().and_then(|n| n.missing_reason()) {
-            view.notes.insert(0, note.to_string());
+        if let Some(status) = &paths.note {
+            view.notes.insert(
+                0,
+                format!(
+                    "could not enter the target's network namespace ({}); read {}/tcp and tcp6 \
+                     instead",
+                    status.path,
+                    paths.net_dir.display()
+                ),
+            );
         }
         view
     };
