@@ -23,6 +23,7 @@ use std::path::Path;
 
 use crate::collect::ProcPaths;
 use crate::collect::sys::netlink::SockDiagSocket;
+use crate::snapshot::SourceStatus;
 use crate::snapshot::sockets::SocketView;
 
 pub use request::Family;
@@ -190,6 +191,30 @@ pub fn collect_socket_view(
         fill_owners(&paths.proc_dir, &mut view);
     }
     Ok(view)
+}
+
+/// The socket part of a snapshot and the source status to record beside it ("sock_diag" or
+/// "proc_net_tcp" available, or "sock_diag" missing with the reason). Derived fields
+/// (capped_by_somaxconn, ratios) are left to `analyze::sockets::annotate`.
+pub fn collect_for_snapshot(
+    paths: &ProcPaths,
+    options: &CollectOptions,
+) -> (Option<SocketView>, SourceStatus) {
+    match collect_socket_view(paths, options) {
+        Ok(view) => {
+            let path = if view.method == "sock_diag" {
+                "NETLINK_SOCK_DIAG".to_string()
+            } else {
+                paths.net_dir.join("tcp").display().to_string()
+            };
+            let status = SourceStatus::available(&view.method, &path);
+            (Some(view), status)
+        }
+        Err(error) => (
+            None,
+            SourceStatus::missing("sock_diag", "NETLINK_SOCK_DIAG", error.to_string()),
+        ),
+    }
 }
 
 /// The netlink state mask to ask for to show `shown`: the states shown, plus LISTEN when
