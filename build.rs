@@ -203,8 +203,15 @@ fn main() {
     add_icmp_type_counters(&kb, &mut counters, &mut report);
     cross_check(&counters, &sysctls, &mut report);
 
-    for warning in &report.warnings {
+    const SHOWN_WARNINGS: usize = 12;
+    for warning in report.warnings.iter().take(SHOWN_WARNINGS) {
         println!("cargo:warning=knowledge base: {warning}");
+    }
+    if report.warnings.len() > SHOWN_WARNINGS {
+        println!(
+            "cargo:warning=knowledge base: ... and {} more unresolved references",
+            report.warnings.len() - SHOWN_WARNINGS
+        );
     }
     if !report.errors.is_empty() {
         eprintln!(
