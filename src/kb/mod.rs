@@ -4,8 +4,13 @@
 //! This module gives typed access (`counter`, `sysctl`, `finding`) and is the one source for
 //! `explain`, the human output, and (later) Prometheus HELP text and generated docs.
 
+pub mod lookup;
 pub mod types;
 
+pub use lookup::{
+    Entry, Lookup, MatchKind, counter_ci, counters_by_field, counters_by_phrase, lookup,
+    normalize_phrase, suggest, sysctls_by_name,
+};
 pub use types::{CounterEntry, FindingEntry, SysctlDefault, SysctlEntry, VersionRange};
 
 mod generated {
@@ -33,10 +38,11 @@ pub fn counter(name: &str) -> Option<&'static CounterEntry> {
     counters().iter().find(|c| c.name == name)
 }
 
-/// The entry of a sysctl by dotted key; `net.ipv4.conf.eth0.rp_filter` matches the
-/// `net.ipv4.conf.*.rp_filter` entry.
+/// The entry of a sysctl by key, dotted (`net.ipv4.tcp_tw_recycle`) or slash form
+/// (`net/ipv4/tcp_tw_recycle`, `/proc/sys/net/ipv4/tcp_tw_recycle`), any case;
+/// `net.ipv4.conf.eth0.rp_filter` matches the `net.ipv4.conf.*.rp_filter` entry.
 pub fn sysctl(key: &str) -> Option<&'static SysctlEntry> {
-    let key = key.replace('/', ".");
+    let key = lookup::dotted_key(key);
     sysctls()
         .iter()
         .find(|s| s.key == key)

@@ -5,6 +5,8 @@
 
 use std::io::IsTerminal;
 
+pub mod explain;
+
 /// When to colour human output.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum ColorChoice {

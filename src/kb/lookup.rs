@@ -1,0 +1,365 @@
+//! Finding knowledge-base entries from what a user types: a counter name or a bare field, a
+//! `netstat -s` line or a fragment of one, a sysctl in dotted or slash form, or a finding id.
+//!
+//! Everything here is pure: it searches the static tables and never touches the system.
+//! Matching is forgiving where people are (case, spacing, numbers pasted with a phrase, the
+//! wording of older net-tools) and strict where names are canonical: a counter name must be
+//! spelled out in full, but `listendrops` finds `TcpExtListenDrops` through its field.
+
+use super::types::{CounterEntry, FindingEntry, SysctlEntry};
+use super::{counters, findings, sysctls};
+
+/// One knowledge-base entry of any kind.
+#[derive(Debug, Clone, Copy)]
+pub enum Entry {
+    Counter(&'static CounterEntry),
+    Sysctl(&'static SysctlEntry),
+    Finding(&'static FindingEntry),
+}
+
+impl Entry {
+    /// The entry's canonical name: counter name, sysctl key or finding id.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Entry::Counter(c) => c.name,
+            Entry::Sysctl(s) => s.key,
+            Entry::Finding(f) => f.id,
+        }
+    }
+
+    /// "counter", "sysctl" or "finding".
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Entry::Counter(_) => "counter",
+            Entry::Sysctl(_) => "sysctl",
+            Entry::Finding(_) => "finding",
+        }
+    }
+}
+
+/// How a term was matched; the order of the variants is the order in which they are tried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchKind {
+    /// A finding id (`listen-overflow`).
+    FindingId,
+    /// A sysctl key, dotted or slash form, possibly with `/proc/sys/` in front.
+    SysctlKey,
+    /// A canonical counter name, any case (`TcpExtListenDrops`, `tcpextlistendrops`).
+    CounterName,
+    /// A bare field name (`ListenDrops`, `InErrors`): all sections that have it.
+    Field,
+    /// The last component of a sysctl key (`somaxconn`, `rp_filter`).
+    SysctlName,
+    /// A whole `netstat -s` line, number and wording variant included.
+    Phrase,
+    /// Part of a `netstat -s` line ("invalid SYN cookies").
+    PhraseFragment,
+    /// Nothing matched; see the suggestions.
+    Nothing,
+}
+
+impl MatchKind {
+    /// Stable name used in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchKind::FindingId => "finding_id",
+            MatchKind::SysctlKey => "sysctl_key",
+            MatchKind::CounterName => "counter_name",
+            MatchKind::Field => "field",
+            MatchKind::SysctlName => "sysctl_name",
+            MatchKind::Phrase => "phrase",
+            MatchKind::PhraseFragment => "phrase_fragment",
+            MatchKind::Nothing => "none",
+        }
+    }
+}
+
+/// The result of looking a term up.
+#[derive(Debug, Clone)]
+pub struct Lookup {
+    /// The term as given.
+    pub term: String,
+    pub kind: MatchKind,
+    /// Matching entries, best first; empty when nothing matched.
+    pub entries: Vec<Entry>,
+    /// Names close to the term (edit distance or containment), when nothing matched.
+    pub suggestions: Vec<&'static str>,
+}
+
+/// Looks a term up in every table, trying the most specific kinds of match first.
+pub fn lookup(term: &str) -> Lookup {
+    let trimmed = term.trim();
+    let found = |kind: MatchKind, entries: Vec<Entry>| Lookup {
+        term: term.to_string(),
+        kind,
+        entries,
+        suggestions: Vec::new(),
+    };
+    if trimmed.is_empty() {
+        return found(MatchKind::Nothing, Vec::new());
+    }
+    if let Some(f) = findings()
+        .iter()
+        .find(|f| f.id.eq_ignore_ascii_case(trimmed))
+    {
+        return found(MatchKind::FindingId, vec![Entry::Finding(f)]);
+    }
+    if looks_like_sysctl_key(trimmed)
+        && let Some(s) = super::sysctl(trimmed)
+    {
+        return found(MatchKind::SysctlKey, vec![Entry::Sysctl(s)]);
+    }
+    if let Some((kind, entries)) = lookup_identifier(trimmed) {
+        return found(kind, entries);
+    }
+    let normalized = normalize_phrase(trimmed);
+    if !normalized.is_empty() && !normalized.contains(' ') && normalized != trimmed {
+        // A raw netstat line ("InCsumErrors: 14") or a name with punctuation around it.
+        if let Some((kind, entries)) = lookup_identifier(&normalized) {
+            return found(kind, entries);
+        }
+    }
+    let (exact, by_phrase) = counters_by_phrase(trimmed);
+    if !by_phrase.is_empty() {
+        let kind = if exact {
+            MatchKind::Phrase
+        } else {
+            MatchKind::PhraseFragment
+        };
+        return found(kind, by_phrase.into_iter().map(Entry::Counter).collect());
+    }
+    Lookup {
+        term: term.to_string(),
+        kind: MatchKind::Nothing,
+        entries: Vec::new(),
+        suggestions: suggest(trimmed),
+    }
+}
+
+/// Name-like lookups: full counter name, bare field, sysctl last component.
+fn lookup_identifier(term: &str) -> Option<(MatchKind, Vec<Entry>)> {
+    if let Some(c) = counter_ci(term) {
+        return Some((MatchKind::CounterName, vec![Entry::Counter(c)]));
+    }
+    let by_field = counters_by_field(term);
+    if !by_field.is_empty() {
+        return Some((
+            MatchKind::Field,
+            by_field.into_iter().map(Entry::Counter).collect(),
+        ));
+    }
+    let by_name = sysctls_by_name(term);
+    if !by_name.is_empty() {
+        return Some((
+            MatchKind::SysctlName,
+            by_name.into_iter().map(Entry::Sysctl).collect(),
+        ));
+    }
+    None
+}
+
+/// A counter by canonical name, ignoring case (`tcpextlistendrops`).
+pub fn counter_ci(name: &str) -> Option<&'static CounterEntry> {
+    let name = name.trim();
+    super::counter(name).or_else(|| counters().iter().find(|c| c.name.eq_ignore_ascii_case(name)))
+}
+
+/// Every counter whose field is `field`, ignoring case: `ListenDrops` gives
+/// `TcpExtListenDrops`; `InErrors` gives the Icmp, Udp, UdpLite, Icmp6, Udp6 ... ones.
+pub fn counters_by_field(field: &str) -> Vec<&'static CounterEntry> {
+    let field = field.trim();
+    if field.is_empty() {
+        return Vec::new();
+    }
+    counters()
+        .iter()
+        .filter(|c| c.field.eq_ignore_ascii_case(field))
+        .collect()
+}
+
+/// Every sysctl whose last key component is `name` (`somaxconn`, `rp_filter`), ignoring case.
+pub fn sysctls_by_name(name: &str) -> Vec<&'static SysctlEntry> {
+    let name = name.trim();
+    if name.is_empty() || name.contains('.') || name.contains('/') {
+        return Vec::new();
+    }
+    sysctls()
+        .iter()
+        .filter(|s| {
+            s.key
+                .rsplit('.')
+                .next()
+                .is_some_and(|last| last.eq_ignore_ascii_case(name))
+        })
+        .collect()
+}
+
+/// Counters whose `netstat -s` wording matches `text`. The boolean is true when `text` is a
+/// whole phrase (after normalising case, spacing, punctuation and numbers), false when it is a
+/// run of whole words inside one or more phrases. Exact matches win over fragments.
+pub fn counters_by_phrase(text: &str) -> (bool, Vec<&'static CounterEntry>) {
+    let wanted = normalize_phrase(text);
+    if wanted.is_empty() {
+        return (false, Vec::new());
+    }
+    let exact: Vec<&'static CounterEntry> = counters()
+        .iter()
+        .filter(|c| c.phrases.iter().any(|p| normalize_phrase(p) == wanted))
+        .collect();
+    if !exact.is_empty() {
+        return (true, exact);
+    }
+    let needle = format!(" {wanted} ");
+    let partial = counters()
+        .iter()
+        .filter(|c| {
+            c.phrases
+                .iter()
+                .any(|p| format!(" {} ", normalize_phrase(p)).contains(&needle))
+        })
+        .collect();
+    (false, partial)
+}
+
+/// Reduces a netstat line or a phrase template to comparable words: lower case, the `{n}` and
+/// `{s}` placeholders and every number removed, punctuation turned into spaces (so
+/// "out-of-window" equals "out of window" and a trailing full stop does not matter), runs of
+/// whitespace collapsed.
+pub fn normalize_phrase(text: &str) -> String {
+    let without_placeholders = text.replace("{n}", " ").replace("{s}", " ");
+    let mapped: String = without_placeholders
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '_' {
+                c.to_ascii_lowercase()
+            } else {
+                ' '
+            }
+        })
+        .collect();
+    let words: Vec<&str> = mapped
+        .split_whitespace()
+        .filter(|w| !w.chars().all(|c| c.is_ascii_digit()))
+        .collect();
+    words.join(" ")
+}
+
+/// True when a term has the shape of a sysctl key: dotted or slash-separated components,
+/// starting with a top-level sysctl directory.
+fn looks_like_sysctl_key(term: &str) -> bool {
+    let key = strip_proc_sys(term);
+    (key.contains('.') || key.contains('/'))
+        && !key.contains(char::is_whitespace)
+        && ["net", "vm", "kernel", "fs", "dev", "user", "abi", "crypto", "debug"]
+            .iter()
+            .any(|top| {
+                key.len() > top.len()
+                    && key[..top.len()].eq_ignore_ascii_case(top)
+                    && matches!(key.as_bytes().get(top.len()), Some(b'.' | b'/'))
+            })
+}
+
+/// Drops a leading `/proc/sys/` (or `proc/sys/`) from a key written as a path.
+pub(crate) fn strip_proc_sys(term: &str) -> &str {
+    let term = term.trim();
+    term.strip_prefix("/proc/sys/")
+        .or_else(|| term.strip_prefix("proc/sys/"))
+        .unwrap_or(term)
+}
+
+/// Turns a key in slash form into dotted form the way sysctl(8) and systemd-sysctl do: when
+/// the first separator is `/`, slashes become dots and dots (inside interface names such as
+/// `eth0.100`) become slashes.
+pub(crate) fn dotted_key(term: &str) -> String {
+    let key = strip_proc_sys(term).trim_matches('/');
+    let first_separator = key.chars().find(|c| *c == '.' || *c == '/');
+    let key = if first_separator == Some('/') {
+        key.chars()
+            .map(|c| match c {
+                '/' => '.',
+                '.' => '/',
+                other => other,
+            })
+            .collect()
+    } else {
+        key.to_string()
+    };
+    key.to_ascii_lowercase()
+}
+
+/// Names close to `term`: counter names, fields, sysctl keys and their last components,
+/// finding ids and (for terms with spaces) netstat phrases. Close means a small edit distance
+/// (typos) or containing the term (a partial name). At most eight, closest first.
+pub fn suggest(term: &str) -> Vec<&'static str> {
+    let wanted = term.trim().to_ascii_lowercase();
+    if wanted.is_empty() {
+        return Vec::new();
+    }
+    let mut candidates: Vec<&'static str> = Vec::new();
+    for c in counters() {
+        candidates.push(c.name);
+        candidates.push(c.field);
+    }
+    for s in sysctls() {
+        candidates.push(s.key);
+        if let Some(last) = s.key.rsplit('.').next() {
+            candidates.push(last);
+        }
+    }
+    for f in findings() {
+        candidates.push(f.id);
+    }
+    let phrase_term = wanted.contains(' ');
+    let wanted_phrase = normalize_phrase(&wanted);
+    let limit = (wanted.chars().count() / 3).max(1);
+    let mut scored: Vec<(usize, &'static str)> = Vec::new();
+    for candidate in candidates {
+        let lower = candidate.to_ascii_lowercase();
+        let distance = edit_distance(&wanted, &lower);
+        if distance <= limit {
+            scored.push((distance, candidate));
+        } else if wanted.len() >= 4 && lower.contains(&wanted) {
+            scored.push((limit + 1 + lower.len() - wanted.len(), candidate));
+        }
+    }
+    if phrase_term {
+        let limit = (wanted_phrase.chars().count() / 4).max(2);
+        for c in counters() {
+            for phrase in c.phrases {
+                let distance = edit_distance(&wanted_phrase, &normalize_phrase(phrase));
+                if distance <= limit {
+                    scored.push((distance, phrase));
+                }
+            }
+        }
+    }
+    scored.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
+    let mut out: Vec<&'static str> = Vec::new();
+    for (_, name) in scored {
+        // A field name is only worth suggesting when it differs from a full name already shown.
+        if !out.iter().any(|o| o.eq_ignore_ascii_case(name)) {
+            out.push(name);
+        }
+        if out.len() == 8 {
+            break;
+        }
+    }
+    out
+}
+
+/// Levenshtein distance over characters.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    let mut current = vec![0; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        current[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != cb);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        std::mem::swap(&mut previous, &mut current);
+    }
+    previous[b.len()]
+}
