@@ -15,6 +15,12 @@ use netdoctor::kb;
 
 const MANIFEST: &str = env!("CARGO_MANIFEST_DIR");
 
+/// (section, field) pairs found in one file.
+type Names = Vec<(String, String)>;
+
+/// A parser of one file layout.
+type Parser = fn(&str) -> Names;
+
 /// The knowledge-base file that describes a section, or None for a section nobody owns.
 fn kb_file_for(section: &str) -> Option<&'static str> {
     match section {
@@ -108,7 +114,7 @@ fn conntrack_names(text: &str) -> Vec<(String, String)> {
 }
 
 /// Which parser a file needs, judged by its name.
-fn parser_for(path: &Path) -> Option<fn(&str) -> Vec<(String, String)>> {
+fn parser_for(path: &Path) -> Option<Parser> {
     let name = path.file_name()?.to_str()?;
     if name == "snmp6" || name.starts_with("procnet-snmp6") || name.starts_with("proc_net_snmp6") {
         Some(snmp6_names)
@@ -198,7 +204,7 @@ fn live_kernel_counters_are_all_in_the_kb() {
     let mut gaps = Gaps::default();
     let mut read_any = false;
     for (path, parse) in [
-        ("/proc/net/snmp", paired_names as fn(&str) -> Vec<(String, String)>),
+        ("/proc/net/snmp", paired_names as Parser),
         ("/proc/net/netstat", paired_names),
         ("/proc/net/snmp6", snmp6_names),
         ("/proc/net/stat/nf_conntrack", conntrack_names),
@@ -249,7 +255,10 @@ fn fixture_counters_are_all_in_the_kb() {
         gaps.check(&origin, parse(&text));
     }
     println!("fixtures: {used} counter files read");
-    assert!(used >= 10, "expected the fixture corpus to hold counter files, found {used}");
+    assert!(
+        used >= 10,
+        "expected the fixture corpus to hold counter files, found {used}"
+    );
     gaps.assert_complete("fixtures");
 }
 

@@ -161,7 +161,11 @@ fn lookup_identifier(term: &str) -> Option<(MatchKind, Vec<Entry>)> {
 /// A counter by canonical name, ignoring case (`tcpextlistendrops`).
 pub fn counter_ci(name: &str) -> Option<&'static CounterEntry> {
     let name = name.trim();
-    super::counter(name).or_else(|| counters().iter().find(|c| c.name.eq_ignore_ascii_case(name)))
+    super::counter(name).or_else(|| {
+        counters()
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(name))
+    })
 }
 
 /// Every counter whose field is `field`, ignoring case: `ListenDrops` gives
@@ -204,7 +208,7 @@ pub fn counters_by_phrase(text: &str) -> (bool, Vec<&'static CounterEntry>) {
     }
     let exact: Vec<&'static CounterEntry> = counters()
         .iter()
-        .filter(|c| c.phrases.iter().any(|p| normalize_phrase(p) == wanted))
+        .filter(|c| c.phrases.iter().any(|p| phrase_equals(p, &wanted)))
         .collect();
     if !exact.is_empty() {
         return (true, exact);
@@ -219,6 +223,24 @@ pub fn counters_by_phrase(text: &str) -> (bool, Vec<&'static CounterEntry>) {
         })
         .collect();
     (false, partial)
+}
+
+/// True when the normalised line `wanted` is the phrase template `phrase`: a `{s}` in the
+/// template stands for exactly one word ("Forwarding is {s}" matches "forwarding is enabled").
+fn phrase_equals(phrase: &str, wanted: &str) -> bool {
+    match phrase.split_once("{s}") {
+        None => normalize_phrase(phrase) == wanted,
+        Some((before, after)) => {
+            let before = normalize_phrase(before);
+            let after = normalize_phrase(after);
+            let words: Vec<&str> = wanted.split(' ').collect();
+            let head: Vec<&str> = before.split(' ').filter(|w| !w.is_empty()).collect();
+            let tail: Vec<&str> = after.split(' ').filter(|w| !w.is_empty()).collect();
+            words.len() == head.len() + 1 + tail.len()
+                && words[..head.len()] == head[..]
+                && words[head.len() + 1..] == tail[..]
+        }
+    }
 }
 
 /// Reduces a netstat line or a phrase template to comparable words: lower case, the `{n}` and
@@ -250,13 +272,15 @@ fn looks_like_sysctl_key(term: &str) -> bool {
     let key = strip_proc_sys(term);
     (key.contains('.') || key.contains('/'))
         && !key.contains(char::is_whitespace)
-        && ["net", "vm", "kernel", "fs", "dev", "user", "abi", "crypto", "debug"]
-            .iter()
-            .any(|top| {
-                key.len() > top.len()
-                    && key[..top.len()].eq_ignore_ascii_case(top)
-                    && matches!(key.as_bytes().get(top.len()), Some(b'.' | b'/'))
-            })
+        && [
+            "net", "vm", "kernel", "fs", "dev", "user", "abi", "crypto", "debug",
+        ]
+        .iter()
+        .any(|top| {
+            key.len() > top.len()
+                && key[..top.len()].eq_ignore_ascii_case(top)
+                && matches!(key.as_bytes().get(top.len()), Some(b'.' | b'/'))
+        })
 }
 
 /// Drops a leading `/proc/sys/` (or `proc/sys/`) from a key written as a path.
@@ -362,4 +386,275 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
         std::mem::swap(&mut previous, &mut current);
     }
     previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(lookup: &Lookup) -> Vec<&'static str> {
+        lookup.entries.iter().map(Entry::name).collect()
+    }
+
+    /// True when the TcpExt entries (written in kb/counters/tcpext.toml) are compiled in.
+    fn have_tcpext() -> bool {
+        if crate::kb::counter("TcpExtListenDrops").is_some() {
+            return true;
+        }
+        println!("SKIP: kb/counters/tcpext.toml is not in this build");
+        false
+    }
+
+    #[test]
+    fn full_names_match_in_any_case() {
+        let l = lookup("TcpRetransSegs");
+        assert_eq!(l.kind, MatchKind::CounterName);
+        assert_eq!(names(&l), ["TcpRetransSegs"]);
+        assert_eq!(names(&lookup("tcpretranssegs")), ["TcpRetransSegs"]);
+        assert_eq!(names(&lookup("  Ip6InReceives ")), ["Ip6InReceives"]);
+    }
+
+    #[test]
+    fn bare_fields_find_their_section() {
+        let l = lookup("RetransSegs");
+        assert_eq!(l.kind, MatchKind::Field);
+        assert_eq!(names(&l), ["TcpRetransSegs"]);
+        assert_eq!(names(&lookup("rcvbuferrors")).len(), 4);
+        if have_tcpext() {
+            assert_eq!(names(&lookup("ListenDrops")), ["TcpExtListenDrops"]);
+        }
+    }
+
+    #[test]
+    fn ambiguous_fields_list_every_candidate() {
+        let l = lookup("InErrors");
+        assert_eq!(l.kind, MatchKind::Field);
+        let found = names(&l);
+        for expected in [
+            "IcmpInErrors",
+            "UdpInErrors",
+            "UdpLiteInErrors",
+            "Icmp6InErrors",
+            "Udp6InErrors",
+            "UdpLite6InErrors",
+        ] {
+            assert!(found.contains(&expected), "{expected} not in {found:?}");
+        }
+    }
+
+    #[test]
+    fn icmp_message_types_resolve_for_any_number() {
+        for (term, summary_part) in [
+            ("IcmpMsgInType3", "destination unreachable"),
+            ("IcmpMsgOutType8", "echo request"),
+            ("IcmpMsgOutType69", "unassigned"),
+            ("icmpmsgintype255", "unassigned"),
+            ("Icmp6InType135", "neighbor solicitation"),
+        ] {
+            let l = lookup(term);
+            assert_eq!(l.kind, MatchKind::CounterName, "{term}");
+            let Some(Entry::Counter(c)) = l.entries.first() else {
+                panic!("{term}: no counter");
+            };
+            assert!(c.summary.contains(summary_part), "{term}: {}", c.summary);
+        }
+        // The bare field is ambiguous between IPv4 and IPv6.
+        let both = names(&lookup("InType3"));
+        assert!(both.contains(&"IcmpMsgInType3") && both.contains(&"Icmp6InType3"));
+    }
+
+    #[test]
+    fn every_wording_variant_with_a_number_finds_its_counter() {
+        for c in crate::kb::counters() {
+            for phrase in c.phrases {
+                let line = phrase
+                    .replace("{n}", "35544811584")
+                    .replace("{s}", "enabled");
+                let l = lookup(&format!("    {line}"));
+                assert_eq!(l.kind, MatchKind::Phrase, "{line:?}");
+                assert!(names(&l).contains(&c.name), "{line:?} → {:?}", names(&l));
+            }
+        }
+    }
+
+    #[test]
+    fn old_and_new_wordings_are_equivalent() {
+        for (old, new, counter) in [
+            (
+                "9 segments retransmited",
+                "9 segments retransmitted",
+                "TcpRetransSegs",
+            ),
+            (
+                "2890303 segments send out",
+                "2890303 segments sent out",
+                "TcpOutSegs",
+            ),
+            (
+                "3 packet reassembles failed",
+                "3 packet reassemblies failed",
+                "IpReasmFails",
+            ),
+            (
+                "1 active connections openings",
+                "1 active connection openings",
+                "TcpActiveOpens",
+            ),
+            (
+                "0 bad segments received.",
+                "0 bad segments received",
+                "TcpInErrs",
+            ),
+            (
+                "4 fragments received ok",
+                "4 outgoing packets fragmented ok",
+                "IpFragOKs",
+            ),
+            (
+                "source quenchs: 1",
+                "source quenches: 1",
+                "IcmpInSrcQuenchs",
+            ),
+        ] {
+            assert!(names(&lookup(old)).contains(&counter), "{old}");
+            assert!(names(&lookup(new)).contains(&counter), "{new}");
+        }
+        if have_tcpext() {
+            for line in [
+                "35544811584 SYNs to LISTEN sockets dropped",
+                "35544811584 SYNs to LISTEN sockets ignored",
+                "SYNs to LISTEN sockets dropped",
+            ] {
+                assert_eq!(names(&lookup(line)), ["TcpExtListenDrops"], "{line}");
+            }
+        }
+    }
+
+    #[test]
+    fn numbers_case_and_spacing_do_not_matter() {
+        assert_eq!(
+            names(&lookup("  12,345   SEGMENTS   retransmitted ")),
+            ["TcpRetransSegs"]
+        );
+        assert_eq!(
+            normalize_phrase("Quick ack mode was activated 12 times"),
+            "quick ack mode was activated times"
+        );
+        assert_eq!(
+            normalize_phrase("{n} ICMP packets dropped because they were out-of-window"),
+            "icmp packets dropped because they were out of window"
+        );
+    }
+
+    #[test]
+    fn fragments_match_whole_words_inside_phrases() {
+        let l = lookup("receive buffer errors");
+        assert_eq!(l.kind, MatchKind::Phrase);
+        let l = lookup("buffer errors");
+        assert_eq!(l.kind, MatchKind::PhraseFragment);
+        let found = names(&l);
+        assert!(found.contains(&"UdpRcvbufErrors") && found.contains(&"UdpSndbufErrors"));
+        // "retransmit" is not a whole word of "retransmitted": no fragment match.
+        assert!(counters_by_phrase("segments retrans").1.is_empty());
+        if have_tcpext() {
+            assert_eq!(
+                names(&lookup("invalid SYN cookies")),
+                ["TcpExtSyncookiesFailed"]
+            );
+        }
+    }
+
+    #[test]
+    fn raw_netstat_lines_resolve_by_field() {
+        let l = lookup("    InCsumErrors: 14");
+        let found = names(&l);
+        assert!(found.contains(&"TcpInCsumErrors") && found.contains(&"UdpInCsumErrors"));
+        assert_eq!(
+            names(&lookup("Icmp6OutRouterAdvertisements: 3")),
+            ["Icmp6OutRouterAdvertisements"]
+        );
+    }
+
+    #[test]
+    fn sysctls_resolve_in_dotted_and_slash_form() {
+        for term in [
+            "net.ipv4.tcp_tw_recycle",
+            "net/ipv4/tcp_tw_recycle",
+            "/proc/sys/net/ipv4/tcp_tw_recycle",
+            "NET.IPV4.TCP_TW_RECYCLE",
+        ] {
+            let l = lookup(term);
+            assert_eq!(l.kind, MatchKind::SysctlKey, "{term}");
+            assert_eq!(names(&l), ["net.ipv4.tcp_tw_recycle"], "{term}");
+        }
+        for term in [
+            "net.ipv4.conf.eth0.rp_filter",
+            "net/ipv4/conf/eth0.100/rp_filter",
+        ] {
+            assert_eq!(
+                names(&lookup(term)),
+                ["net.ipv4.conf.*.rp_filter"],
+                "{term}"
+            );
+        }
+        assert_eq!(names(&lookup("somaxconn")), ["net.core.somaxconn"]);
+        assert_eq!(lookup("somaxconn").kind, MatchKind::SysctlName);
+    }
+
+    #[test]
+    fn dotted_key_swaps_like_sysctl() {
+        assert_eq!(
+            dotted_key("net/ipv4/conf/eth0.100/rp_filter"),
+            "net.ipv4.conf.eth0/100.rp_filter"
+        );
+        assert_eq!(dotted_key("net.core.somaxconn"), "net.core.somaxconn");
+        assert_eq!(
+            dotted_key("/proc/sys/vm/overcommit_memory"),
+            "vm.overcommit_memory"
+        );
+    }
+
+    #[test]
+    fn findings_resolve_by_id() {
+        let Some(first) = crate::kb::findings().first() else {
+            println!("SKIP findings_resolve_by_id: no findings in this build");
+            return;
+        };
+        let l = lookup(&first.id.to_ascii_uppercase());
+        assert_eq!(l.kind, MatchKind::FindingId);
+        assert_eq!(names(&l), [first.id]);
+    }
+
+    #[test]
+    fn near_misses_get_suggestions() {
+        let l = lookup("TcpRetransSeg");
+        assert_eq!(l.kind, MatchKind::Nothing);
+        assert!(l.entries.is_empty());
+        assert!(
+            l.suggestions.contains(&"TcpRetransSegs"),
+            "{:?}",
+            l.suggestions
+        );
+        let l = lookup("net.core.somaxcon");
+        assert!(
+            l.suggestions.contains(&"net.core.somaxconn"),
+            "{:?}",
+            l.suggestions
+        );
+        let l = lookup("segmens retransmited");
+        assert!(
+            l.suggestions.contains(&"{n} segments retransmited"),
+            "{:?}",
+            l.suggestions
+        );
+        assert!(lookup("zzzzzzzzzzzzqqq").suggestions.is_empty());
+        assert_eq!(lookup("").kind, MatchKind::Nothing);
+    }
+
+    #[test]
+    fn edit_distance_counts_single_edits() {
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("same", "same"), 0);
+    }
 }

@@ -43,7 +43,9 @@ pub fn text(lookup: &Lookup, style: Style) -> String {
             }
             out.push_str(&format!(
                 "\n{}\n",
-                style.dim("Run `netdoctor explain NAME` with one of these names for the full entry.")
+                style.dim(
+                    "Run `netdoctor explain NAME` with one of these names for the full entry."
+                )
             ));
             out
         }
@@ -133,7 +135,9 @@ fn counter_text(c: &CounterEntry, style: Style) -> String {
         out.push_str(&raw);
     } else {
         if let Some(section) = c.netstat_section {
-            out.push_str(&format!("  under \"{section}\", in any of these wordings:\n"));
+            out.push_str(&format!(
+                "  under \"{section}\", in any of these wordings:\n"
+            ));
         }
         for phrase in c.phrases {
             out.push_str(&format!("    {}\n", show_phrase(phrase)));
@@ -356,7 +360,11 @@ mod tests {
     fn wrap_respects_width_and_indent() {
         let text = "word ".repeat(60);
         let wrapped = wrap(&text, 2);
-        assert!(wrapped.lines().all(|l| l.len() <= WIDTH && l.starts_with("  ")));
+        assert!(
+            wrapped
+                .lines()
+                .all(|l| l.len() <= WIDTH && l.starts_with("  "))
+        );
         assert_eq!(wrapped.split_whitespace().count(), 60);
     }
 
