@@ -598,7 +598,12 @@ fn icmp_type_counter(
     known: Option<&IcmpTypeToml>,
 ) -> CounterToml {
     let (section, file, family, netstat_section) = if v6 {
-        ("Icmp6", "/proc/net/snmp6", "ICMPv6", None)
+        (
+            "Icmp6",
+            "/proc/net/snmp6",
+            "ICMPv6",
+            Some("Icmp6:".to_string()),
+        )
     } else {
         (
             "IcmpMsg",

@@ -237,8 +237,8 @@ fn phrase_equals(phrase: &str, wanted: &str) -> bool {
             let head: Vec<&str> = before.split(' ').filter(|w| !w.is_empty()).collect();
             let tail: Vec<&str> = after.split(' ').filter(|w| !w.is_empty()).collect();
             words.len() == head.len() + 1 + tail.len()
-                && words[..head.len()] == head[..]
-                && words[head.len() + 1..] == tail[..]
+                && words.get(..head.len()) == Some(&head[..])
+                && words.get(head.len() + 1..) == Some(&tail[..])
         }
     }
 }
@@ -277,8 +277,8 @@ fn looks_like_sysctl_key(term: &str) -> bool {
         ]
         .iter()
         .any(|top| {
-            key.len() > top.len()
-                && key[..top.len()].eq_ignore_ascii_case(top)
+            key.get(..top.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(top))
                 && matches!(key.as_bytes().get(top.len()), Some(b'.' | b'/'))
         })
 }
@@ -656,5 +656,35 @@ mod tests {
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(edit_distance("same", "same"), 0);
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn lookup_never_panics(term in "\\PC{0,80}") {
+            let l = lookup(&term);
+            prop_assert!(l.entries.is_empty() || l.suggestions.is_empty());
+        }
+
+        #[test]
+        fn key_helpers_never_panic(term in "[a-z0-9./_*-]{0,60}") {
+            let _ = dotted_key(&term);
+            let _ = looks_like_sysctl_key(&term);
+            let _ = crate::kb::sysctl(&term);
+        }
+
+        #[test]
+        fn normalised_phrases_are_stable(text in "\\PC{0,80}") {
+            let once = normalize_phrase(&text);
+            prop_assert_eq!(normalize_phrase(&once), once.clone());
+            prop_assert!(!once.starts_with(' ') && !once.ends_with(' '));
+        }
     }
 }

@@ -210,15 +210,16 @@ fn finding_text(f: &FindingEntry, style: Style) -> String {
     let mut out = String::new();
     out.push_str(&format!("{}  {}\n", style.bold(f.id), style.dim("finding")));
     out.push_str(&wrap(f.title, 2));
-    out.push('\n');
     paragraph(&mut out, style, "What it means", f.meaning);
     list(&mut out, style, "What it reads", f.reads);
     paragraph(&mut out, style, "Thresholds", f.thresholds);
     paragraph(&mut out, style, "Why it happens", f.why);
     heading(&mut out, style, "What to do");
     for (i, step) in f.remedy.iter().enumerate() {
-        let text = wrap(step, 5);
-        out.push_str(&format!("  {}.{}", i + 1, &text[2.min(text.len())..]));
+        let number = format!("  {}. ", i + 1);
+        let text = wrap(step, number.len());
+        out.push_str(&number);
+        out.push_str(text.trim_start_matches(' '));
     }
     list(&mut out, style, "References", f.references);
     out
