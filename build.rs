@@ -45,13 +45,6 @@ const KNOWN_SECTIONS: &[&str] = &[
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CounterFile {
-    #[serde(default)]
-    counter: Vec<CounterToml>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct CounterToml {
     name: String,
     section: String,
@@ -75,13 +68,6 @@ struct CounterToml {
     kind: String,
     #[serde(default)]
     is_error: bool,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SysctlFile {
-    #[serde(default)]
-    sysctl: Vec<SysctlToml>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -116,13 +102,6 @@ struct DefaultToml {
 
 fn yes() -> bool {
     true
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FindingFile {
-    #[serde(default)]
-    finding: Vec<FindingToml>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -204,6 +183,9 @@ fn main() {
     cross_check(&counters, &sysctls, &mut report);
 
     const SHOWN_WARNINGS: usize = 12;
+    if !report.errors.is_empty() {
+        report.warnings.clear(); // references into a broken file would only be noise
+    }
     for warning in report.warnings.iter().take(SHOWN_WARNINGS) {
         println!("cargo:warning=knowledge base: {warning}");
     }
@@ -247,6 +229,51 @@ fn toml_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// Reads the `[[table]]` array of a file entry by entry, so that a bad entry is reported by
+/// its own name (`id_key`, or its position) and does not hide the others.
+fn read_entries<T: for<'de> Deserialize<'de>>(
+    path: &Path,
+    table: &str,
+    id_key: &str,
+    report: &mut Report,
+) -> Vec<T> {
+    let Some(doc) = read_toml::<toml::Table>(path, report) else {
+        return Vec::new();
+    };
+    for key in doc.keys() {
+        if key != table {
+            report.error(
+                path,
+                "(file)",
+                format!("unexpected top-level key `{key}` (only [[{table}]] tables belong here)"),
+            );
+        }
+    }
+    let Some(value) = doc.get(table) else {
+        return Vec::new();
+    };
+    let Some(items) = value.as_array() else {
+        report.error(
+            path,
+            "(file)",
+            format!("`{table}` must be an array of [[{table}]] tables"),
+        );
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let entry = match item.get(id_key).and_then(|v| v.as_str()) {
+            Some(id) => format!("{table} {id}"),
+            None => format!("[[{table}]] #{}", index + 1),
+        };
+        match item.clone().try_into::<T>() {
+            Ok(parsed) => out.push(parsed),
+            Err(e) => report.error(path, &entry, e.to_string().trim().replace('\n', " ")),
+        }
+    }
+    out
+}
+
 fn read_toml<T: for<'de> Deserialize<'de>>(path: &Path, report: &mut Report) -> Option<T> {
     let text = match fs::read_to_string(path) {
         Ok(t) => t,
@@ -269,10 +296,8 @@ fn load_counters(kb: &Path, report: &mut Report) -> Vec<Counter> {
     let mut seen: BTreeMap<String, PathBuf> = BTreeMap::new();
     let mut out = Vec::new();
     for path in toml_files(&kb.join("counters")) {
-        let Some(file) = read_toml::<CounterFile>(&path, report) else {
-            continue;
-        };
-        for (index, mut c) in file.counter.into_iter().enumerate() {
+        let entries: Vec<CounterToml> = read_entries(&path, "counter", "name", report);
+        for (index, mut c) in entries.into_iter().enumerate() {
             let entry = if c.name.trim().is_empty() {
                 format!("[[counter]] #{}", index + 1)
             } else {
@@ -420,12 +445,10 @@ fn load_sysctls(kb: &Path, report: &mut Report) -> Vec<(PathBuf, SysctlToml)> {
     if !path.exists() {
         return Vec::new();
     }
-    let Some(file) = read_toml::<SysctlFile>(&path, report) else {
-        return Vec::new();
-    };
+    let entries: Vec<SysctlToml> = read_entries(&path, "sysctl", "key", report);
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
-    for (index, mut s) in file.sysctl.into_iter().enumerate() {
+    for (index, mut s) in entries.into_iter().enumerate() {
         let entry = if s.key.trim().is_empty() {
             format!("[[sysctl]] #{}", index + 1)
         } else {
@@ -493,10 +516,8 @@ fn load_findings(kb: &Path, report: &mut Report) -> Vec<FindingToml> {
     let mut seen: BTreeMap<String, PathBuf> = BTreeMap::new();
     let mut out = Vec::new();
     for path in toml_files(&kb.join("findings")) {
-        let Some(file) = read_toml::<FindingFile>(&path, report) else {
-            continue;
-        };
-        for (index, mut f) in file.finding.into_iter().enumerate() {
+        let entries: Vec<FindingToml> = read_entries(&path, "finding", "id", report);
+        for (index, mut f) in entries.into_iter().enumerate() {
             let entry = if f.id.trim().is_empty() {
                 format!("[[finding]] #{}", index + 1)
             } else {
