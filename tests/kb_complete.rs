@@ -11,7 +11,10 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use netdoctor::collect::ProcPaths;
+use netdoctor::collect::procfs::Collector;
 use netdoctor::kb;
+use netdoctor::snapshot::Origin;
 
 const MANIFEST: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -260,6 +263,41 @@ fn fixture_counters_are_all_in_the_kb() {
         "expected the fixture corpus to hold counter files, found {used}"
     );
     gaps.assert_complete("fixtures");
+}
+
+#[test]
+fn every_name_netdoctors_collector_emits_is_in_the_kb() {
+    // The live host through netdoctor's own collector (this covers the derived softnet and
+    // conntrack ids as they are really produced), then every capture of ours.
+    let mut targets = vec![("live host".to_string(), ProcPaths::live(Origin::Live))];
+    let captures = Path::new(MANIFEST).join("tests/fixtures/captures");
+    if let Ok(entries) = fs::read_dir(&captures) {
+        let mut dirs: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        dirs.sort();
+        for dir in dirs.into_iter().filter(|d| d.join("proc").is_dir()) {
+            let label = format!("capture {}", dir.file_name().unwrap_or_default().display());
+            targets.push((label, ProcPaths::root(&dir)));
+        }
+    }
+    let mut gaps = Gaps::default();
+    for (label, paths) in targets {
+        match Collector::open(paths).sample() {
+            Ok(snapshot) => {
+                let names = snapshot
+                    .counters
+                    .iter()
+                    .map(|c| match c.name.strip_prefix(c.section.as_str()) {
+                        Some(field) => (c.section.clone(), field.to_string()),
+                        // A name that does not start with its section is checked as it is.
+                        None => (String::new(), c.name.clone()),
+                    })
+                    .collect();
+                gaps.check(&label, names);
+            }
+            Err(e) => println!("SKIP {label}: {e}"),
+        }
+    }
+    gaps.assert_complete("collector");
 }
 
 #[test]
