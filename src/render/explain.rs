@@ -196,7 +196,9 @@ fn sysctl_text(s: &SysctlEntry, style: Style) -> String {
         } else {
             format!("{} (computed)", d.value)
         };
-        out.push_str(&format!("  {when:<14} {value}\n"));
+        let label = format!("  {when:<14} ");
+        out.push_str(&label);
+        out.push_str(wrap(&value, label.len()).trim_start_matches(' '));
     }
     paragraph(&mut out, style, "What goes wrong", s.risks);
     paragraph(&mut out, style, "History", s.history);
