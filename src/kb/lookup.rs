@@ -119,6 +119,13 @@ pub fn lookup(term: &str) -> Lookup {
             return found(kind, entries);
         }
     }
+    if let Some((section, field)) = normalized.split_once(' ')
+        && !field.contains(' ')
+        && let Some(c) = counter_ci(&format!("{section}{field}"))
+    {
+        // "TcpExt: ListenDrops", "Udp6 RcvbufErrors": a section and a field.
+        return found(MatchKind::CounterName, vec![Entry::Counter(c)]);
+    }
     let (exact, by_phrase) = counters_by_phrase(trimmed);
     if !by_phrase.is_empty() {
         let kind = if exact {
@@ -572,6 +579,16 @@ mod tests {
         assert_eq!(
             names(&lookup("Icmp6OutRouterAdvertisements: 3")),
             ["Icmp6OutRouterAdvertisements"]
+        );
+    }
+
+    #[test]
+    fn section_and_field_written_apart_resolve() {
+        assert_eq!(names(&lookup("Udp: RcvbufErrors")), ["UdpRcvbufErrors"]);
+        assert_eq!(names(&lookup("Ip6 InReceives")), ["Ip6InReceives"]);
+        assert_eq!(
+            names(&lookup("TcpRetransSegs   4521   0.0")),
+            ["TcpRetransSegs"]
         );
     }
 
