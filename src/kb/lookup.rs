@@ -232,6 +232,17 @@ pub fn counters_by_phrase(text: &str) -> (bool, Vec<&'static CounterEntry>) {
     (false, partial)
 }
 
+/// A phrase template as a label, without its placeholder: "{n} SYN cookies sent" →
+/// "SYN cookies sent", "Forwarding is {s}" → "Forwarding is".
+pub fn display_phrase(phrase: &str) -> String {
+    phrase
+        .replace("{n}", " ")
+        .replace("{s}", " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// True when the normalised line `wanted` is the phrase template `phrase`: a `{s}` in the
 /// template stands for exactly one word ("Forwarding is {s}" matches "forwarding is enabled").
 fn phrase_equals(phrase: &str, wanted: &str) -> bool {
@@ -355,11 +366,19 @@ pub fn suggest(term: &str) -> Vec<&'static str> {
     }
     if phrase_term {
         let limit = (wanted_phrase.chars().count() / 4).max(2);
+        let wanted_words: Vec<&str> = wanted_phrase.split(' ').collect();
         for c in counters() {
             for phrase in c.phrases {
-                let distance = edit_distance(&wanted_phrase, &normalize_phrase(phrase));
+                let normalized = normalize_phrase(phrase);
+                let distance = edit_distance(&wanted_phrase, &normalized);
                 if distance <= limit {
                     scored.push((distance, phrase));
+                } else if wanted_words
+                    .iter()
+                    .all(|w| normalized.split(' ').any(|p| p == *w))
+                {
+                    // The same words in another order ("SYN cookies invalid").
+                    scored.push((limit + 1, phrase));
                 }
             }
         }
@@ -666,6 +685,30 @@ mod tests {
         );
         assert!(lookup("zzzzzzzzzzzzqqq").suggestions.is_empty());
         assert_eq!(lookup("").kind, MatchKind::Nothing);
+    }
+
+    #[test]
+    fn words_in_another_order_are_suggested() {
+        let l = lookup("errors buffer receive");
+        assert_eq!(l.kind, MatchKind::Nothing);
+        assert!(
+            l.suggestions.contains(&"{n} receive buffer errors"),
+            "{:?}",
+            l.suggestions
+        );
+    }
+
+    #[test]
+    fn phrases_display_without_placeholders() {
+        assert_eq!(
+            display_phrase("{n} segments retransmitted"),
+            "segments retransmitted"
+        );
+        assert_eq!(display_phrase("Forwarding is {s}"), "Forwarding is");
+        assert_eq!(
+            display_phrase("Quick ack mode was activated {n} times"),
+            "Quick ack mode was activated times"
+        );
     }
 
     #[test]

@@ -8,8 +8,8 @@ pub mod lookup;
 pub mod types;
 
 pub use lookup::{
-    Entry, Lookup, MatchKind, counter_ci, counters_by_field, counters_by_phrase, lookup,
-    normalize_phrase, suggest, sysctls_by_name,
+    Entry, Lookup, MatchKind, counter_ci, counters_by_field, counters_by_phrase, display_phrase,
+    lookup, normalize_phrase, suggest, sysctls_by_name,
 };
 pub use types::{CounterEntry, FindingEntry, SysctlDefault, SysctlEntry, VersionRange};
 
