@@ -82,8 +82,9 @@ pub struct Lookup {
     pub kind: MatchKind,
     /// Matching entries, best first; empty when nothing matched.
     pub entries: Vec<Entry>,
-    /// Names close to the term (edit distance or containment), when nothing matched.
-    pub suggestions: Vec<&'static str>,
+    /// Names or netstat wordings close to the term (edit distance, containment, same words),
+    /// when nothing matched.
+    pub suggestions: Vec<String>,
 }
 
 /// Looks a term up in every table, trying the most specific kinds of match first.
@@ -330,9 +331,10 @@ pub(crate) fn dotted_key(term: &str) -> String {
 }
 
 /// Names close to `term`: counter names, fields, sysctl keys and their last components,
-/// finding ids and (for terms with spaces) netstat phrases. Close means a small edit distance
-/// (typos) or containing the term (a partial name). At most eight, closest first.
-pub fn suggest(term: &str) -> Vec<&'static str> {
+/// finding ids and (for terms with spaces) netstat wordings, shown without their placeholder.
+/// Close means a small edit distance (typos), containing the term (a partial name) or holding
+/// the same words. At most eight, closest first.
+pub fn suggest(term: &str) -> Vec<String> {
     let wanted = term.trim().to_ascii_lowercase();
     if wanted.is_empty() {
         return Vec::new();
@@ -384,11 +386,11 @@ pub fn suggest(term: &str) -> Vec<&'static str> {
         }
     }
     scored.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
-    let mut out: Vec<&'static str> = Vec::new();
+    let mut out: Vec<String> = Vec::new();
     for (_, name) in scored {
-        // A field name is only worth suggesting when it differs from a full name already shown.
-        if !out.iter().any(|o| o.eq_ignore_ascii_case(name)) {
-            out.push(name);
+        let shown = display_phrase(name);
+        if !out.iter().any(|o| o.eq_ignore_ascii_case(&shown)) {
+            out.push(shown);
         }
         if out.len() == 8 {
             break;
@@ -667,19 +669,19 @@ mod tests {
         assert_eq!(l.kind, MatchKind::Nothing);
         assert!(l.entries.is_empty());
         assert!(
-            l.suggestions.contains(&"TcpRetransSegs"),
+            l.suggestions.iter().any(|s| s == "TcpRetransSegs"),
             "{:?}",
             l.suggestions
         );
         let l = lookup("net.core.somaxcon");
         assert!(
-            l.suggestions.contains(&"net.core.somaxconn"),
+            l.suggestions.iter().any(|s| s == "net.core.somaxconn"),
             "{:?}",
             l.suggestions
         );
         let l = lookup("segmens retransmited");
         assert!(
-            l.suggestions.contains(&"{n} segments retransmited"),
+            l.suggestions.iter().any(|s| s == "segments retransmited"),
             "{:?}",
             l.suggestions
         );
@@ -692,7 +694,7 @@ mod tests {
         let l = lookup("errors buffer receive");
         assert_eq!(l.kind, MatchKind::Nothing);
         assert!(
-            l.suggestions.contains(&"{n} receive buffer errors"),
+            l.suggestions.iter().any(|s| s == "receive buffer errors"),
             "{:?}",
             l.suggestions
         );
