@@ -823,6 +823,18 @@ fn generate(
         );
     }
     code.push_str("];\n\n");
+    // Positions in COUNTERS sorted by name, for binary search.
+    let mut order: Vec<(&str, usize)> = counters
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.data.name.as_str(), i))
+        .collect();
+    order.sort();
+    let _ = writeln!(code, "pub static COUNTER_INDEX: &[(&str, usize)] = &[");
+    for (name, i) in order {
+        let _ = writeln!(code, "    ({name:?}, {i}),");
+    }
+    code.push_str("];\n\n");
     let _ = writeln!(code, "pub static SYSCTLS: &[SysctlEntry] = &[");
     for (_, s) in sysctls {
         let defaults: Vec<String> = s

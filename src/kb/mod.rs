@@ -33,9 +33,13 @@ pub fn findings() -> &'static [FindingEntry] {
     generated::FINDINGS
 }
 
-/// The entry of a counter by canonical name (`TcpExtListenDrops`).
+/// The entry of a counter by canonical name (`TcpExtListenDrops`), exact case. A binary
+/// search over a name index generated at build time: cheap enough to call for every counter
+/// of every sample.
 pub fn counter(name: &str) -> Option<&'static CounterEntry> {
-    counters().iter().find(|c| c.name == name)
+    let index = generated::COUNTER_INDEX;
+    let at = index.binary_search_by(|(n, _)| (*n).cmp(name)).ok()?;
+    index.get(at).and_then(|(_, i)| counters().get(*i))
 }
 
 /// The entry of a sysctl by key, dotted (`net.ipv4.tcp_tw_recycle`) or slash form
@@ -70,6 +74,16 @@ fn wildcard_key_matches(pattern: &str, key: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_name_index_finds_every_counter() {
+        assert_eq!(generated::COUNTER_INDEX.len(), counters().len());
+        for c in counters() {
+            assert_eq!(counter(c.name).map(|e| e.name), Some(c.name));
+        }
+        assert!(counter("NoSuchCounter").is_none());
+        assert!(counter("").is_none());
+    }
 
     #[test]
     fn wildcard_matches_one_component() {
