@@ -8,6 +8,8 @@ pub mod sockets;
 
 use std::io::IsTerminal;
 
+pub mod explain;
+
 /// When to colour human output.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum ColorChoice {
