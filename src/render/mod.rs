@@ -5,8 +5,11 @@
 
 pub mod counters;
 pub mod lab;
+pub mod sockets;
 
 use std::io::IsTerminal;
+
+pub mod explain;
 
 /// When to colour human output.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]

@@ -2,6 +2,7 @@
 //! each block with a SAFETY comment, and the home of the thin wrappers around raw sockets.
 
 pub mod interrupt;
+pub mod netlink;
 pub mod netns;
 pub mod raw;
 
