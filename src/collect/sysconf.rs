@@ -58,7 +58,12 @@ const SYSTEMD_BINARIES: &[&str] = &[
 ];
 
 /// Where procps `sysctl` is installed.
-const PROCPS_BINARIES: &[&str] = &["/usr/sbin/sysctl", "/sbin/sysctl", "/usr/bin/sysctl", "/bin/sysctl"];
+const PROCPS_BINARIES: &[&str] = &[
+    "/usr/sbin/sysctl",
+    "/sbin/sysctl",
+    "/usr/bin/sysctl",
+    "/bin/sysctl",
+];
 
 /// How deep a chain of symbolic links may go before we give up (like the kernel's 40).
 const MAX_LINK_HOPS: usize = 40;
@@ -154,7 +159,8 @@ pub fn parse_sysctl_conf_full(text: &str, file: &str) -> ParsedConf {
             .chars()
             .any(|c| c == '\u{FFFD}' || (c.is_control() && c != '\t' && c != '\r'))
         {
-            out.skipped.push(skipped(line_no, "binary data, not text", raw));
+            out.skipped
+                .push(skipped(line_no, "binary data, not text", raw));
             continue;
         }
         let (ignore_failure, rest) = match line.strip_prefix('-') {
@@ -505,14 +511,15 @@ pub fn detect_loader(root: &Path) -> LoaderChoice {
     let systemd = SYSTEMD_BINARIES
         .iter()
         .find(|p| under_root(root, p).is_file());
-    let procps = PROCPS_BINARIES.iter().find(|p| under_root(root, p).is_file());
+    let procps = PROCPS_BINARIES
+        .iter()
+        .find(|p| under_root(root, p).is_file());
     let conf_exists = under_root(root, SYSCTL_CONF).exists();
     let link = debian_link(root);
     match (systemd, procps) {
         (Some(bin), _) => {
-            let mut reason = format!(
-                "systemd-sysctl found at {bin}: it applies the sysctl.d files at boot"
-            );
+            let mut reason =
+                format!("systemd-sysctl found at {bin}: it applies the sysctl.d files at boot");
             if let Some(link) = link {
                 reason.push_str(&format!(
                     "; /etc/sysctl.conf is included through {link} -> /etc/sysctl.conf"
@@ -731,10 +738,9 @@ fn read_conf_file(root: &Path, path: &str) -> ConfFile {
             parsed: ParsedConf::default(),
             empty: true,
         },
-        Ok(Resolved::Directory(dir)) => unreadable(
-            (dir != path).then_some(dir),
-            "is a directory".to_string(),
-        ),
+        Ok(Resolved::Directory(dir)) => {
+            unreadable((dir != path).then_some(dir), "is a directory".to_string())
+        }
         Ok(Resolved::File(real)) => {
             let target = (real != path).then_some(real.clone());
             match fs::read(under_root(root, &real)) {

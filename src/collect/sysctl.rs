@@ -244,8 +244,8 @@ pub fn read_host_facts(root: &Path, live: bool) -> HostFacts {
                 .flatten()
                 .map(|n| n.get() as u32)
         });
-    let uptime_s = read("proc/uptime")
-        .and_then(|t| t.split_whitespace().next().and_then(|v| v.parse().ok()));
+    let uptime_s =
+        read("proc/uptime").and_then(|t| t.split_whitespace().next().and_then(|v| v.parse().ok()));
     HostFacts {
         hostname,
         kernel,
