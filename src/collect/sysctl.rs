@@ -179,10 +179,7 @@ pub fn build_view(live_root: &Path, config: &ConfigSet) -> SysctlView {
         .map(|f| SysctlFile {
             path: f.path.clone(),
             state: match (&f.state, f.empty) {
-                (FileState::Applied, true) => {
-                    "applied (empty: it masks same-named files in lower-priority directories)"
-                        .to_string()
-                }
+                (FileState::Applied, true) => "applied (no assignments)".to_string(),
                 (state, _) => state.describe(),
             },
             target: f.target.clone(),
@@ -195,6 +192,10 @@ pub fn build_view(live_root: &Path, config: &ConfigSet) -> SysctlView {
         files,
         keys,
         unmatched_globs: unmatched.iter().map(to_snapshot_glob).collect(),
+        init_process: fs::read_to_string(live_root.join("proc/1/comm"))
+            .ok()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty()),
     }
 }
 

@@ -349,6 +349,10 @@ pub struct SysctlView {
     /// Glob lines that matched no key on this system (value holds `pattern = value`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unmatched_globs: Vec<SysctlAssignment>,
+    /// The name of process 1 (`systemd`, `init`, a container's entry point): whether a boot
+    /// loader of the files ran at all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_process: Option<String>,
 }
 
 impl SysctlView {

@@ -21,6 +21,8 @@ pub const TW_RECYCLE_REMOVED: KernelVersion = KernelVersion::new(4, 12);
 pub const SOMAXCONN_4096_SINCE: KernelVersion = KernelVersion::new(5, 4);
 /// Largest backlog worth recommending: older kernels kept the accept backlog in 16 bits.
 const SOMAXCONN_RECOMMEND_MAX: i64 = 65535;
+/// This many configured keys all differing from live means the files were never applied.
+const NEVER_APPLIED_MIN: usize = 3;
 /// The loader name the collector records for `--from` files.
 pub const LOADER_FILES: &str = "files";
 /// Page size assumed when the snapshot does not say (x86-64 and most arm64 kernels).
@@ -483,18 +485,34 @@ fn drift(ctx: &Ctx, out: &mut Evaluation) {
         ctx.snapshot.origin,
         Origin::Netns { .. } | Origin::Pid { .. }
     );
+    let mut comparable = 0usize;
+    let mut drifting: Vec<(&SysctlKey, &SysctlAssignment, &String)> = Vec::new();
     for entry in &ctx.view.keys {
         let (Some(configured), Some(live)) = (&entry.configured, &entry.live) else {
             continue;
         };
-        if values_equal(&configured.value, live) {
-            continue;
-        }
         // The boot loader writes the initial namespace only: a per-namespace key elsewhere
         // starts from the kernel default, which is not drift.
         if in_other_netns && entry.key.starts_with("net.") {
             continue;
         }
+        comparable += 1;
+        if !values_equal(&configured.value, live) {
+            drifting.push((entry, configured, live));
+        }
+    }
+    let init_not_systemd = ctx
+        .view
+        .init_process
+        .as_deref()
+        .is_some_and(|name| name != "systemd" && name != "init");
+    if drifting.len() >= NEVER_APPLIED_MIN
+        && (drifting.len() == comparable || (init_not_systemd && drifting.len() * 2 > comparable))
+    {
+        never_applied(ctx, &drifting, comparable, out);
+        return;
+    }
+    for (entry, configured, live) in drifting {
         let (cause, likely_failed) = drift_cause(ctx, entry, configured, live);
         let mut evidence = vec![
             Evidence::Sysctl {
@@ -559,6 +577,81 @@ fn drift(ctx: &Ctx, out: &mut Evaluation) {
             caveats: Vec::new(),
         });
     }
+}
+
+/// When every configured key differs from its live value, the files were most likely never
+/// applied at all: one finding says so instead of one per key.
+fn never_applied(
+    ctx: &Ctx,
+    drifting: &[(&SysctlKey, &SysctlAssignment, &String)],
+    comparable: usize,
+    out: &mut Evaluation,
+) {
+    let init = ctx.view.init_process.as_deref();
+    let cause = match init {
+        Some("systemd") => "process 1 is systemd, so systemd-sysctl should have run: check \
+                 `systemctl status systemd-sysctl` and `journalctl -b -u \
+                 systemd-sysctl` for its errors"
+            .to_string(),
+        Some(name) => format!(
+            "process 1 is `{name}`, not systemd: nothing applied these files at boot (a \
+                 container, or a system whose init does not run systemd-sysctl or `sysctl \
+                 --system`)"
+        ),
+        None => "the loader probably did not run at boot (a container, or an init without \
+                 systemd-sysctl), or everything was changed afterwards"
+            .to_string(),
+    };
+    let mut evidence: Vec<Evidence> = drifting
+        .iter()
+        .take(10)
+        .map(|(entry, configured, live)| Evidence::Sysctl {
+            key: entry.key.clone(),
+            value: Some(format!("{live} live, {} configured", configured.value)),
+            file: Some(configured.file.clone()),
+            line: Some(configured.line),
+        })
+        .collect();
+    if let Some(name) = init {
+        evidence.push(Evidence::Fact {
+            label: "process 1".to_string(),
+            value: name.to_string(),
+        });
+    }
+    out.findings.push(Finding {
+        id: "sysctl-drift".to_string(),
+        severity: Severity::Warning,
+        title: format!(
+            "{} configured sysctl values are not live: the files were not applied",
+            drifting.len()
+        ),
+        summary: format!(
+            "{} of the {comparable} keys the configuration sets have a different live value              (the others hold the kernel default anyway); {cause}. Keys: {}.",
+            drifting.len(),
+            drifting
+                .iter()
+                .map(|(e, c, l)| format!("{} ({l} live, {} in {})", e.key, c.value, where_set(c)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        evidence,
+        explanation: "Each key differing on its own would point at runtime changes; all of \
+                      them differing together points at the files never being applied."
+            .to_string(),
+        remedy: vec![
+            format!("Apply them now: `{}`.", ctx.reapply_command()),
+            "Make the init system apply them at boot (systemd-sysctl.service, or `sysctl \
+             --system` in the container's entry point), or set them from the host / the \
+             container runtime (`docker run --sysctl`, a pod's securityContext.sysctls)."
+                .to_string(),
+        ],
+        references: vec![
+            "sysctl.d(5)".to_string(),
+            "systemd-sysctl.service(8)".to_string(),
+        ],
+        weight: 1.5,
+        caveats: Vec::new(),
+    });
 }
 
 /// The likelier cause of a drift, in words, and whether it is a failed write.
