@@ -93,8 +93,7 @@ pub fn run(args: SysctlArgs) -> anyhow::Result<i32> {
     };
     let mut stdout = std::io::stdout().lock();
     if args.output.json {
-        serde_json::to_writer_pretty(&mut stdout, &render::json(&report))?;
-        writeln!(stdout)?;
+        writeln!(stdout, "{}", render::json(&report)?)?;
     } else {
         let style = Style::for_stdout(args.output.color);
         stdout.write_all(render::text(&report, style).as_bytes())?;

@@ -3,12 +3,12 @@
 
 use std::fmt::Write as _;
 
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use crate::analyze::finding::{Evidence, Finding, NotEvaluated, Severity};
 use crate::analyze::rules::sysctl::KeyRow;
 use crate::render::Style;
-use crate::snapshot::{Snapshot, SysctlView};
+use crate::snapshot::{Snapshot, SysctlAssignment, SysctlFile, SysctlView};
 
 /// Schema id of the JSON document.
 pub const SYSCTL_SCHEMA: &str = "netdoctor.sysctl/v1";
@@ -31,57 +31,124 @@ impl SysctlReport<'_> {
     }
 }
 
-/// The JSON document.
-pub fn json(report: &SysctlReport) -> Value {
+/// One key in the JSON document.
+#[derive(Debug, Serialize)]
+struct KeyJson<'a> {
+    key: &'a str,
+    live: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    live_missing: Option<&'a str>,
+    configured: Option<&'a str>,
+    file: Option<&'a str>,
+    line: Option<usize>,
+    overrides: Vec<OverrideJson<'a>>,
+    default: Option<&'a str>,
+    unit: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ignore_failure: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    glob: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mode: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct OverrideJson<'a> {
+    file: &'a str,
+    line: usize,
+    value: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+struct LoaderJson<'a> {
+    name: Option<&'a str>,
+    reason: Option<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
+struct UnavailableJson {
+    name: String,
+    reason: String,
+}
+
+/// The whole document, fields in the documented order.
+#[derive(Debug, Serialize)]
+struct SysctlJson<'a> {
+    schema: &'static str,
+    origin: String,
+    kernel: Option<&'a str>,
+    loader: LoaderJson<'a>,
+    files: &'a [SysctlFile],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    unmatched_globs: &'a [SysctlAssignment],
+    keys: Vec<KeyJson<'a>>,
+    findings: &'a [Finding],
+    unavailable: Vec<UnavailableJson>,
+}
+
+/// The JSON document (schema [`SYSCTL_SCHEMA`]), pretty-printed, fields in documented order.
+pub fn json(report: &SysctlReport) -> Result<String, serde_json::Error> {
     let view = report.view();
-    let keys: Vec<Value> = report
+    let keys = report
         .rows
         .iter()
         .map(|row| {
             let k = row.key;
-            json!({
-                "key": k.key,
-                "live": k.live,
-                "live_missing": k.live_missing,
-                "configured": k.configured.as_ref().map(|c| c.value.clone()),
-                "file": k.configured.as_ref().map(|c| c.file.clone()),
-                "line": k.configured.as_ref().map(|c| c.line),
-                "ignore_failure": k.configured.as_ref().map(|c| c.ignore_failure),
-                "glob": k.glob,
-                "overrides": k.overrides.iter().map(|o| json!({
-                    "file": o.file, "line": o.line, "value": o.value,
-                })).collect::<Vec<_>>(),
-                "default": row.default,
-                "unit": row.unit,
-                "mode": k.mode.map(|m| format!("{m:o}")),
-            })
+            KeyJson {
+                key: &k.key,
+                live: k.live.as_deref(),
+                live_missing: k.live_missing.as_deref(),
+                configured: k.configured.as_ref().map(|c| c.value.as_str()),
+                file: k.configured.as_ref().map(|c| c.file.as_str()),
+                line: k.configured.as_ref().map(|c| c.line),
+                overrides: k
+                    .overrides
+                    .iter()
+                    .map(|o| OverrideJson {
+                        file: &o.file,
+                        line: o.line,
+                        value: &o.value,
+                    })
+                    .collect(),
+                default: row.default.as_deref(),
+                unit: row.unit,
+                ignore_failure: k
+                    .configured
+                    .as_ref()
+                    .map(|c| c.ignore_failure)
+                    .filter(|b| *b),
+                glob: k.glob.as_deref(),
+                mode: k.mode.map(|m| format!("{m:o}")),
+            }
         })
         .collect();
-    let mut unavailable: Vec<Value> = report
+    let mut unavailable: Vec<UnavailableJson> = report
         .unavailable
         .iter()
-        .map(|(name, reason)| json!({"name": name, "reason": reason}))
+        .map(|(name, reason)| UnavailableJson {
+            name: name.clone(),
+            reason: reason.clone(),
+        })
         .collect();
-    unavailable.extend(
-        report
-            .not_evaluated
-            .iter()
-            .map(|n| json!({"name": format!("rule {}", n.rule), "reason": n.missing})),
-    );
-    json!({
-        "schema": SYSCTL_SCHEMA,
-        "origin": report.snapshot.origin.describe(),
-        "kernel": report.snapshot.host.kernel,
-        "loader": {
-            "name": view.and_then(|v| v.loader.clone()),
-            "reason": view.and_then(|v| v.loader_reason.clone()),
+    unavailable.extend(report.not_evaluated.iter().map(|n| UnavailableJson {
+        name: format!("rule {}", n.rule),
+        reason: n.missing.clone(),
+    }));
+    let doc = SysctlJson {
+        schema: SYSCTL_SCHEMA,
+        origin: report.snapshot.origin.describe(),
+        kernel: report.snapshot.host.kernel.as_deref(),
+        loader: LoaderJson {
+            name: view.and_then(|v| v.loader.as_deref()),
+            reason: view.and_then(|v| v.loader_reason.as_deref()),
         },
-        "files": view.map(|v| v.files.clone()).unwrap_or_default(),
-        "unmatched_globs": view.map(|v| v.unmatched_globs.clone()).unwrap_or_default(),
-        "keys": keys,
-        "findings": report.findings,
-        "unavailable": unavailable,
-    })
+        files: view.map(|v| v.files.as_slice()).unwrap_or_default(),
+        unmatched_globs: view.map(|v| v.unmatched_globs.as_slice()).unwrap_or_default(),
+        keys,
+        findings: &report.findings,
+        unavailable,
+    };
+    serde_json::to_string_pretty(&doc)
 }
 
 /// Human text: the effective table, the files, the findings.

@@ -1072,7 +1072,7 @@ fn tw_recycle(ctx: &Ctx, out: &mut Evaluation) {
             format!(
                 "{} sets {KEY} = {}, but kernel {} no longer has the key (removed in Linux \
                  {TW_RECYCLE_REMOVED}): the line is dead and only prints an error at boot. It \
-                 was dangerous where it worked: {mechanism} On a kernel older than \
+                 was dangerous where it worked. {mechanism} On a kernel older than \
                  {TW_RECYCLE_REMOVED} booted with this file it would be live again.",
                 where_set(configured),
                 configured.value,
