@@ -143,7 +143,9 @@ pub fn json(report: &SysctlReport) -> Result<String, serde_json::Error> {
             reason: view.and_then(|v| v.loader_reason.as_deref()),
         },
         files: view.map(|v| v.files.as_slice()).unwrap_or_default(),
-        unmatched_globs: view.map(|v| v.unmatched_globs.as_slice()).unwrap_or_default(),
+        unmatched_globs: view
+            .map(|v| v.unmatched_globs.as_slice())
+            .unwrap_or_default(),
         keys,
         findings: &report.findings,
         unavailable,
