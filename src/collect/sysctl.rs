@@ -162,7 +162,12 @@ pub fn build_view(live_root: &Path, config: &ConfigSet) -> SysctlView {
             });
         }
     }
+    let proc_sys_present = live_root.join("proc/sys").is_dir();
     for entry in &mut keys {
+        if !proc_sys_present {
+            entry.live_missing = Some("no proc/sys to read".to_string());
+            continue;
+        }
         match read_live(live_root, &entry.key) {
             Ok(value) => entry.live = Some(value),
             Err(e) => entry.live_missing = Some(e.to_string()),

@@ -380,7 +380,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn from_files(&self) -> bool {
+    fn config_is_from_files(&self) -> bool {
         self.view.loader.as_deref() == Some(LOADER_FILES)
     }
 
@@ -472,7 +472,7 @@ fn interface_of(key: &str) -> Option<&str> {
 }
 
 fn drift(ctx: &Ctx, out: &mut Evaluation) {
-    if ctx.from_files() {
+    if ctx.config_is_from_files() {
         out.not_evaluated.push(NotEvaluated {
             rule: "sysctl-drift".to_string(),
             missing: "the configuration came from files given with --from, not from the system \
@@ -995,7 +995,8 @@ fn tw_recycle(ctx: &Ctx, out: &mut Evaluation) {
         .configured
         .as_ref()
         .filter(|c| c.value.trim().parse::<i64>().is_ok_and(|v| v != 0));
-    let key_missing = entry.live_missing.as_deref() == Some("no such key on this kernel");
+    let key_missing =
+        ctx.live_readable && entry.live_missing.as_deref() == Some("no such key on this kernel");
     let timestamps = ctx.effective_int("net.ipv4.tcp_timestamps").map(|(v, _)| v);
     let mut evidence = vec![key_evidence(
         entry,
