@@ -31,6 +31,7 @@ pub const RULE_KEYS: &[&str] = &[
     "net.ipv4.tcp_rmem",
     "net.ipv4.tcp_wmem",
     "net.ipv4.tcp_abort_on_overflow",
+    "net.ipv4.tcp_max_tw_buckets",
     "net.ipv4.ip_local_port_range",
     "net.ipv4.conf.*.rp_filter",
 ];

@@ -220,6 +220,10 @@ pub fn default_for(key: &str, kernel: Option<KernelVersion>) -> Option<String> {
     if let Some(entry) = crate::kb::sysctl(key)
         && !entry.defaults.is_empty()
     {
+        let removed = entry.versions.removed.and_then(KernelVersion::parse);
+        if removed.zip(kernel).is_some_and(|(r, k)| k >= r) {
+            return None;
+        }
         let list: Vec<(Option<KernelVersion>, String)> = entry
             .defaults
             .iter()
@@ -228,6 +232,11 @@ pub fn default_for(key: &str, kernel: Option<KernelVersion>) -> Option<String> {
         return pick_default(&list, kernel);
     }
     let fact = fallback_fact(key)?;
+    if let (Some((major, minor)), Some(k)) = (fact.removed, kernel)
+        && k >= KernelVersion::new(major, minor)
+    {
+        return None;
+    }
     let list: Vec<(Option<KernelVersion>, String)> = fact
         .defaults
         .iter()
@@ -335,6 +344,7 @@ pub fn evaluate_all(snapshot: &Snapshot) -> Evaluation {
     rp_filter(&ctx, &mut out);
     abort_on_overflow(&ctx, &mut out);
     port_range(&ctx, &mut out);
+    tw_buckets(&ctx, &mut out);
     Finding::sort(&mut out.findings);
     out
 }
@@ -441,8 +451,28 @@ pub fn values_equal(configured: &str, live: &str) -> bool {
     let b: Vec<&str> = live.split_whitespace().collect();
     a.len() == b.len()
         && a.iter().zip(&b).all(|(x, y)| {
-            x == y || matches!((x.parse::<i128>(), y.parse::<i128>()), (Ok(p), Ok(q)) if p == q)
+            x == y || matches!((parse_int(x), parse_int(y)), (Some(p), Some(q)) if p == q)
         })
+}
+
+/// An integer as the kernel's integer handlers read it: decimal, `0x` hex, leading `0` octal,
+/// optional sign.
+fn parse_int(text: &str) -> Option<i128> {
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let value = if let Some(hex) = digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
+        i128::from_str_radix(hex, 16).ok()?
+    } else if digits.len() > 1 && digits.starts_with('0') {
+        i128::from_str_radix(digits, 8).ok()?
+    } else {
+        digits.parse::<i128>().ok()?
+    };
+    Some(if negative { -value } else { value })
 }
 
 /// True for keys that exist only when a module is loaded.
@@ -512,6 +542,30 @@ fn drift(ctx: &Ctx, out: &mut Evaluation) {
         never_applied(ctx, &drifting, comparable, out);
         return;
     }
+    // Keys written by one glob line (one per interface) make one finding.
+    let mut by_glob: Vec<(&SysctlAssignment, Vec<(&SysctlKey, &String)>)> = Vec::new();
+    drifting.retain(|(entry, configured, live)| {
+        if entry.glob.is_none() {
+            return true;
+        }
+        match by_glob
+            .iter_mut()
+            .find(|(c, _)| c.file == configured.file && c.line == configured.line)
+        {
+            Some((_, keys)) => keys.push((entry, live)),
+            None => by_glob.push((configured, vec![(entry, live)])),
+        }
+        false
+    });
+    for (configured, keys) in by_glob {
+        if keys.len() == 1 {
+            if let Some((entry, live)) = keys.first() {
+                drifting.push((entry, configured, live));
+            }
+            continue;
+        }
+        glob_drift(ctx, configured, &keys, out);
+    }
     for (entry, configured, live) in drifting {
         let (cause, likely_failed) = drift_cause(ctx, entry, configured, live);
         let mut evidence = vec![
@@ -577,6 +631,62 @@ fn drift(ctx: &Ctx, out: &mut Evaluation) {
             caveats: Vec::new(),
         });
     }
+}
+
+/// Several keys written by one glob line differ from it (typically per-interface keys).
+fn glob_drift(
+    ctx: &Ctx,
+    configured: &SysctlAssignment,
+    keys: &[(&SysctlKey, &String)],
+    out: &mut Evaluation,
+) {
+    let pattern = keys
+        .first()
+        .and_then(|(k, _)| k.glob.clone())
+        .unwrap_or_default();
+    let list = keys
+        .iter()
+        .map(|(k, live)| format!("{} = {live}", k.key))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut evidence = vec![assignment_evidence(&pattern, configured)];
+    evidence.extend(keys.iter().take(10).map(|(k, live)| Evidence::Sysctl {
+        key: k.key.clone(),
+        value: Some((*live).clone()),
+        file: None,
+        line: None,
+    }));
+    out.findings.push(Finding {
+        id: "sysctl-drift".to_string(),
+        severity: Severity::Warning,
+        title: format!(
+            "{} keys set by `{pattern}` at {} differ from it",
+            keys.len(),
+            where_set(configured)
+        ),
+        summary: format!(
+            "{} sets `{pattern} = {}`, but {list}. Per-interface keys of interfaces created \
+             after boot only get the value when something re-applies the files (systemd's \
+             udev rule does on most distributions; containers and hand-made namespaces do \
+             not); otherwise they were changed at runtime.",
+            where_set(configured),
+            configured.value
+        ),
+        evidence,
+        explanation: "A glob line is expanded against the keys that exist when the loader \
+                      runs; keys that appear later are not covered."
+            .to_string(),
+        remedy: vec![
+            format!("Re-apply now: `{}`.", ctx.reapply_command()),
+            format!(
+                "If the live values are intended, narrow the glob at {}.",
+                where_set(configured)
+            ),
+        ],
+        references: vec!["sysctl.d(5)".to_string()],
+        weight: 1.0,
+        caveats: Vec::new(),
+    });
 }
 
 /// When every configured key differs from its live value, the files were most likely never
@@ -664,9 +774,9 @@ fn drift_cause(
     let numbers: Option<Vec<i64>> = configured
         .value
         .split_whitespace()
-        .map(|t| t.parse::<i64>().ok())
+        .map(|t| parse_int(t).and_then(|v| i64::try_from(v).ok()))
         .collect();
-    let live_is_numeric = live.split_whitespace().all(|t| t.parse::<i64>().is_ok());
+    let live_is_numeric = live.split_whitespace().all(|t| parse_int(t).is_some());
     if entry.mode.is_some_and(|m| m & 0o222 == 0) {
         return (
             format!(
@@ -1682,6 +1792,60 @@ fn port_range(ctx: &Ctx, out: &mut Evaluation) {
     });
 }
 
+fn tw_buckets(ctx: &Ctx, out: &mut Evaluation) {
+    const KEY: &str = "net.ipv4.tcp_max_tw_buckets";
+    const COUNTER: &str = "TcpExtTCPTimeWaitOverflow";
+    let Some(entry) = ctx.key(KEY) else {
+        return;
+    };
+    let Some(overflows) = ctx.snapshot.counter(COUNTER) else {
+        out.not_evaluated.push(NotEvaluated {
+            rule: "tw-buckets-low".to_string(),
+            missing: format!("counter {COUNTER} not collected"),
+        });
+        return;
+    };
+    // Only a limit someone set is worth a finding: the kernel's own sizing is ehash/2.
+    let Some(configured) = entry.configured.as_ref().filter(|_| overflows > 0) else {
+        return;
+    };
+    let mut evidence = vec![key_evidence(entry, entry.live.as_deref())];
+    evidence.extend(ctx.counter_evidence(COUNTER));
+    out.findings.push(Finding {
+        id: "tw-buckets-low".to_string(),
+        severity: Severity::Warning,
+        title: format!(
+            "{KEY} = {} is too low: TIME_WAIT sockets are dropped",
+            configured.value
+        ),
+        summary: format!(
+            "{} limits TIME_WAIT sockets to {}, and the kernel has skipped TIME_WAIT {overflows} \
+             times ({COUNTER}). Without TIME_WAIT, delayed segments of an old connection can \
+             corrupt a new one on the same ports, and the peer's retransmitted FIN gets a \
+             reset.",
+            where_set(configured),
+            configured.value
+        ),
+        evidence,
+        explanation: "The limit exists as a defence against memory exhaustion; the kernel \
+                      sizes it from the connection hash table and the documentation warns \
+                      against lowering it."
+            .to_string(),
+        remedy: vec![
+            format!(
+                "Delete line {} of {} to get the kernel's sizing back (ehash buckets / 2).",
+                configured.line, configured.file
+            ),
+            "For port pressure on outgoing connections use net.ipv4.tcp_tw_reuse or a wider \
+             net.ipv4.ip_local_port_range instead."
+                .to_string(),
+        ],
+        references: vec!["Documentation/networking/ip-sysctl.rst: tcp_max_tw_buckets".to_string()],
+        weight: 1.5,
+        caveats: Vec::new(),
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1889,6 +2053,116 @@ mod tests {
         let s = snapshot(Some("6.1"), vec![k]);
         let f = evaluate(&s);
         assert_eq!(ids(&f), vec![("sysctl-overridden", Severity::Info)]);
+    }
+
+    #[test]
+    fn glob_drift_is_one_finding() {
+        let mut keys = Vec::new();
+        for iface in ["veth1", "veth2", "veth3"] {
+            let mut k = key(
+                &format!("net.ipv4.conf.{iface}.rp_filter"),
+                Some("0"),
+                Some(("2", "/etc/sysctl.d/10-rp.conf", 1)),
+            );
+            k.glob = Some("net.ipv4.conf.*.rp_filter".to_string());
+            keys.push(k);
+        }
+        keys.push(key(
+            "net.core.somaxconn",
+            Some("4096"),
+            Some(("4096", "/etc/sysctl.conf", 1)),
+        ));
+        keys.push(key(
+            "vm.swappiness",
+            Some("10"),
+            Some(("10", "/etc/sysctl.conf", 2)),
+        ));
+        keys.push(key(
+            "fs.file-max",
+            Some("100"),
+            Some(("100", "/etc/sysctl.conf", 3)),
+        ));
+        let f = evaluate(&snapshot(Some("6.1"), keys));
+        assert_eq!(ids(&f), vec![("sysctl-drift", Severity::Warning)]);
+        assert!(
+            f[0].title
+                .starts_with("3 keys set by `net.ipv4.conf.*.rp_filter`")
+        );
+    }
+
+    #[test]
+    fn never_applied_is_one_finding() {
+        let keys = vec![
+            key(
+                "vm.swappiness",
+                Some("60"),
+                Some(("10", "/etc/sysctl.conf", 1)),
+            ),
+            key(
+                "fs.file-max",
+                Some("100"),
+                Some(("200", "/etc/sysctl.conf", 2)),
+            ),
+            key(
+                "kernel.pid_max",
+                Some("32768"),
+                Some(("4194304", "/etc/sysctl.conf", 3)),
+            ),
+        ];
+        let mut s = snapshot(Some("6.1"), keys);
+        if let Some(v) = s.sysctl.as_mut() {
+            v.init_process = Some("tini".to_string());
+        }
+        let f = evaluate(&s);
+        assert_eq!(ids(&f), vec![("sysctl-drift", Severity::Warning)]);
+        assert!(f[0].summary.contains("`tini`"));
+    }
+
+    #[test]
+    fn numbers_compare_like_the_kernel_reads_them() {
+        assert!(values_equal("0x10", "16"));
+        assert!(values_equal("010", "8"));
+        assert!(values_equal("-1", "-1"));
+        assert!(!values_equal("0x", "0"));
+    }
+
+    #[test]
+    fn removed_key_has_no_default_on_new_kernels() {
+        assert_eq!(
+            default_for("net.ipv4.tcp_tw_recycle", Some(KernelVersion::new(6, 1))),
+            None
+        );
+        assert_eq!(
+            default_for("net.ipv4.tcp_tw_recycle", Some(KernelVersion::new(3, 10))).as_deref(),
+            Some("0")
+        );
+        assert_eq!(
+            default_for("net.core.somaxconn", Some(KernelVersion::new(5, 4))).as_deref(),
+            Some("4096")
+        );
+        assert_eq!(default_for("net.core.somaxconn", None), None);
+    }
+
+    #[test]
+    fn tw_buckets_needs_a_configured_limit_and_overflows() {
+        let mut s = snapshot(
+            Some("6.1"),
+            vec![key(
+                "net.ipv4.tcp_max_tw_buckets",
+                Some("5000"),
+                Some(("5000", "/etc/sysctl.conf", 4)),
+            )],
+        );
+        assert!(evaluate(&s).is_empty());
+        s.counters.push(crate::snapshot::Counter {
+            name: "TcpExtTCPTimeWaitOverflow".to_string(),
+            section: "TcpExt".to_string(),
+            value: 1234,
+        });
+        assert_eq!(
+            ids(&evaluate(&s)),
+            vec![("tw-buckets-low", Severity::Warning)]
+        );
     }
 
     #[test]
