@@ -673,8 +673,7 @@ pub fn load_system(root: &Path, loader: LoaderChoice) -> ConfigSet {
 }
 
 /// Loads files named on the command line as the only configuration, in the given order.
-/// `label` gives the name each file is reported under (`-` for standard input is read by the
-/// caller and passed through [`conf_file_from_text`]).
+/// Standard input (`-`) is read by the caller and passed through [`conf_file_from_text`].
 pub fn load_files(paths: &[PathBuf]) -> ConfigSet {
     let files = paths
         .iter()

@@ -138,6 +138,14 @@ pub fn interesting_keys(root: &Path) -> BTreeSet<String> {
     keys
 }
 
+/// The whole sysctl view of the system under `root` in one call: detects the loader, loads its
+/// files and reads the live values (what `snapshot` and `check` need).
+pub fn collect_view(root: &Path) -> SysctlView {
+    let loader = sysconf::detect_loader(root);
+    let config = sysconf::load_system(root, loader);
+    build_view(root, &config)
+}
+
 /// Builds the Snapshot's sysctl view: live values of the interesting keys and of every
 /// configured key, with the winning assignment and the ones it overrode.
 pub fn build_view(live_root: &Path, config: &ConfigSet) -> SysctlView {
