@@ -902,6 +902,35 @@ fn unknown_keys(ctx: &Ctx, out: &mut Evaluation) {
                         .map(|v| (v, e.history))
                 })
             });
+        if let Some(iface) = interface_of(&entry.key)
+            && removed.is_none()
+        {
+            out.findings.push(Finding {
+                id: "sysctl-unknown-key".to_string(),
+                severity: Severity::Info,
+                title: format!(
+                    "{} sets {}, but interface {iface} does not exist now",
+                    where_set(configured),
+                    entry.key
+                ),
+                summary: format!(
+                    "There is no interface {iface} at the moment, so the key does not exist. \
+                     systemd re-applies per-interface lines when an interface appears (through \
+                     its udev rule); `sysctl --system` at boot prints `{procps_line}` if the \
+                     interface is not there yet. Check the name if {iface} should exist."
+                ),
+                evidence: vec![assignment_evidence(&entry.key, configured)],
+                explanation: "Per-interface keys exist only while the interface does.".to_string(),
+                remedy: vec![format!(
+                    "If {iface} is gone for good, delete line {} of {}.",
+                    configured.line, configured.file
+                )],
+                references: vec!["sysctl.d(5)".to_string()],
+                weight: 0.2,
+                caveats: Vec::new(),
+            });
+            continue;
+        }
         let (why, severity) = match (removed, module_key(&entry.key)) {
             (Some((version, why)), _) => (
                 format!("It was removed in Linux {version}: {why}."),
@@ -2163,6 +2192,24 @@ mod tests {
             ids(&evaluate(&s)),
             vec![("tw-buckets-low", Severity::Warning)]
         );
+    }
+
+    #[test]
+    fn missing_interface_is_info_not_a_removed_key() {
+        let s = snapshot(
+            Some("6.1"),
+            vec![
+                key("net.core.somaxconn", Some("4096"), None),
+                key(
+                    "net.ipv4.conf.eth9.rp_filter",
+                    None,
+                    Some(("1", "/etc/sysctl.conf", 5)),
+                ),
+            ],
+        );
+        let f = evaluate(&s);
+        assert_eq!(ids(&f), vec![("sysctl-unknown-key", Severity::Info)]);
+        assert!(f[0].title.contains("interface eth9 does not exist"));
     }
 
     #[test]
