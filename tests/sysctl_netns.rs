@@ -166,6 +166,14 @@ fn build_tree(root: &Path) {
 /// Applies the tree with the real tool inside the namespace, the tree's directories mounted
 /// over the system ones in a private mount namespace.
 fn apply(ns: &Netns, tree: &Path, tool: &str) -> std::process::Output {
+    for dir in [
+        "etc/sysctl.d",
+        "run/sysctl.d",
+        "usr/lib/sysctl.d",
+        "usr/local/lib/sysctl.d",
+    ] {
+        fs::create_dir_all(tree.join(dir)).unwrap();
+    }
     let t = tree.display();
     let script = format!(
         "set -e
@@ -334,4 +342,54 @@ fn agrees_with_systemd_sysctl() {
     assert_eq!(winner(&w, "net.core.somaxconn"), Some("6000"));
     assert_eq!(winner(&w, "net.ipv4.tcp_timestamps"), Some("0"));
     assert_eq!(winner(&w, "net.ipv4.conf.all.rp_filter"), Some("2"));
+}
+
+#[test]
+fn drift_causes_on_a_real_kernel() {
+    const TEST: &str = "drift_causes_on_a_real_kernel";
+    if let Some(reason) = skip_reason() {
+        println!("SKIP {TEST}: {reason}");
+        return;
+    }
+    if which("sysctl").is_none() {
+        println!("SKIP {TEST}: procps sysctl not found");
+        return;
+    }
+    let tree = tempfile::tempdir().unwrap();
+    let root = tree.path();
+    // tcp_tw_reuse accepts 0..2 only: the write fails with EINVAL.
+    write(
+        root,
+        "/etc/sysctl.d/10-tuning.conf",
+        "net.ipv4.tcp_tw_reuse = 5\nnet.ipv4.tcp_fin_timeout = 33\nnet.ipv4.tcp_keepalive_time = 999\n",
+    );
+    write(root, "/etc/sysctl.conf", "");
+    write(root, "/sbin/sysctl", "");
+    link(root, "/proc", "/proc");
+    let ns = Netns::create().unwrap();
+    let applied = apply(&ns, root, "sysctl -q --system");
+    let stderr = String::from_utf8_lossy(&applied.stderr);
+    assert!(
+        stderr.contains("tcp_tw_reuse"),
+        "procps should report the failed write: {stderr}"
+    );
+    let changed = ns.exec(&["sysctl", "-q", "-w", "net.ipv4.tcp_fin_timeout=44"]);
+    assert!(changed.status.success());
+    let doc = netdoctor_json(&ns, root);
+    let drift: Vec<&Value> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"] == "sysctl-drift")
+        .collect();
+    let about = |key: &str| {
+        drift
+            .iter()
+            .find(|f| f["title"].as_str().unwrap_or_default().starts_with(key))
+            .map(|f| f["summary"].as_str().unwrap_or_default().to_string())
+            .unwrap_or_else(|| panic!("no drift finding for {key}: {:#}", doc["findings"]))
+    };
+    assert!(about("net.ipv4.tcp_tw_reuse").contains("EINVAL"));
+    assert!(about("net.ipv4.tcp_fin_timeout").contains("changed at runtime"));
+    assert_eq!(drift.len(), 2, "{:#}", doc["findings"]);
 }

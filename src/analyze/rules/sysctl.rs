@@ -736,8 +736,14 @@ fn never_applied(
             drifting.len()
         ),
         summary: format!(
-            "{} of the {comparable} keys the configuration sets have a different live value              (the others hold the kernel default anyway); {cause}. Keys: {}.",
+            "{} of the {comparable} keys the configuration sets have a different live value{}; \
+             {cause}. Keys: {}.",
             drifting.len(),
+            if drifting.len() < comparable {
+                " (the others hold the kernel default anyway)"
+            } else {
+                ""
+            },
             drifting
                 .iter()
                 .map(|(e, c, l)| format!("{} ({l} live, {} in {})", e.key, c.value, where_set(c)))
