@@ -1671,7 +1671,9 @@ fn rp_filter(ctx: &Ctx, out: &mut Evaluation) {
             conflicts.push((entry, iface.to_string(), own, effective));
         }
     }
-    if conflicts.is_empty() && (drops.is_none() || strict.is_empty()) {
+    // Drops alone are the `rp-filter-drops` story of `check`; this rule explains settings
+    // that do not mean what they say.
+    if conflicts.is_empty() {
         return;
     }
     let all_entry = ctx.key(all_key);
