@@ -499,3 +499,51 @@ proptest! {
         prop_assert!(sysconf::glob_match(&text.replace(['[', ']', '\\', '*', '?'], "?"), &text));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Explicit assignments spread over files: the winner is the last one in application
+    /// order (files by name), and every earlier one with another file/line is an override.
+    #[test]
+    fn last_assignment_wins_across_files(
+        lines in proptest::collection::vec((0usize..4, 0usize..3, 0u32..1000), 1..30)
+    ) {
+        const KEYS: [&str; 3] = ["net.core.somaxconn", "vm.swappiness", "net/ipv4/tcp_fin_timeout"];
+        let mut texts = vec![String::new(); 4];
+        for (file, key, value) in &lines {
+            texts[*file].push_str(&format!("{} = {value}\n", KEYS[*key]));
+        }
+        let files = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| sysconf::conf_file_from_text(&format!("/etc/sysctl.d/{i}.conf"), t))
+            .collect();
+        let config = ConfigSet { loader: systemd(), files };
+        let mut expand = |_: &str| Vec::new();
+        let (resolved, _) = resolve_winners(&config, &mut expand);
+        // Model: application order = file index, then line order.
+        let mut ordered: Vec<(usize, usize, u32)> = Vec::new();
+        for file in 0..4 {
+            for (f, key, value) in &lines {
+                if *f == file {
+                    ordered.push((file, *key, *value));
+                }
+            }
+        }
+        for (k, name) in KEYS.iter().enumerate() {
+            let dotted = sysconf::path_to_dotted(&sysconf::normalize_key(name).unwrap());
+            let expected: Vec<&(usize, usize, u32)> = ordered.iter().filter(|(_, key, _)| *key == k).collect();
+            let got = resolved.iter().find(|r| r.key == dotted);
+            match (expected.last(), got) {
+                (None, None) => {}
+                (Some((file, _, value)), Some(r)) => {
+                    prop_assert_eq!(&r.winner.value, &value.to_string());
+                    prop_assert_eq!(&r.winner.file, &format!("/etc/sysctl.d/{file}.conf"));
+                    prop_assert_eq!(r.overrides.len(), expected.len() - 1);
+                }
+                (e, g) => prop_assert!(false, "expected {:?}, got {:?}", e, g),
+            }
+        }
+    }
+}

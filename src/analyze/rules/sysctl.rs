@@ -2037,6 +2037,35 @@ mod tests {
     }
 
     #[test]
+    fn somaxconn_capped_listeners_ask_for_more() {
+        use crate::snapshot::sockets::{Listener, SocketView};
+        let mut s = snapshot(
+            Some("6.1"),
+            vec![key(
+                "net.core.somaxconn",
+                Some("4096"),
+                Some(("4096", "/etc/sysctl.conf", 8)),
+            )],
+        );
+        s.sockets = Some(SocketView {
+            method: "sock_diag".to_string(),
+            listeners: vec![Listener {
+                local: "0.0.0.0:443".to_string(),
+                queue: 4096,
+                backlog: Some(4096),
+                capped_by_somaxconn: Some(true),
+                ..Listener::default()
+            }],
+            ..SocketView::default()
+        });
+        let f = evaluate(&s);
+        assert_eq!(ids(&f), vec![("somaxconn-low", Severity::Warning)]);
+        assert!(f[0].remedy[0].contains("net.core.somaxconn=8192"));
+        assert!(f[0].remedy[1].contains("/etc/sysctl.conf"));
+        assert!(f[0].summary.contains("full right now"));
+    }
+
+    #[test]
     fn tcp_mem_in_bytes_is_found_and_scaled() {
         let s = snapshot(
             Some("6.1"),
