@@ -36,6 +36,10 @@ pub const RULE_KEYS: &[&str] = &[
     "net.ipv4.conf.*.rp_filter",
 ];
 
+/// `live_missing` of a key absent from a captured tree (`--root`): the capture may have left
+/// it out, or that kernel lacks it.
+pub const NOT_IN_TREE: &str = "not in this tree (not captured, or no such key on that kernel)";
+
 /// Why a live value could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LiveError {
@@ -172,6 +176,7 @@ pub fn build_view(live_root: &Path, config: &ConfigSet) -> SysctlView {
         }
     }
     let proc_sys_present = live_root.join("proc/sys").is_dir();
+    let is_host_root = live_root == Path::new("/");
     for entry in &mut keys {
         if !proc_sys_present {
             entry.live_missing = Some("no proc/sys to read".to_string());
@@ -179,6 +184,11 @@ pub fn build_view(live_root: &Path, config: &ConfigSet) -> SysctlView {
         }
         match read_live(live_root, &entry.key) {
             Ok(value) => entry.live = Some(value),
+            // A captured tree may simply not hold the file: say so instead of judging the
+            // kernel.
+            Err(LiveError::NoSuchKey) if !is_host_root => {
+                entry.live_missing = Some(NOT_IN_TREE.to_string());
+            }
             Err(e) => entry.live_missing = Some(e.to_string()),
         }
         let path = live_root.join("proc/sys").join(dotted_to_path(&entry.key));

@@ -865,6 +865,17 @@ fn drift_cause(
     )
 }
 
+/// Whether a key is absent from /proc/sys: Some(true) when the live system says so,
+/// Some(false) when a captured tree merely lacks the file, None when it is present or could
+/// not be read for another reason.
+fn key_absence(entry: &SysctlKey) -> Option<bool> {
+    match entry.live_missing.as_deref() {
+        Some("no such key on this kernel") => Some(true),
+        Some(reason) if reason.starts_with("not in this tree") => Some(false),
+        _ => None,
+    }
+}
+
 /// What `sysctl -p` and systemd-sysctl print for a key this kernel does not have.
 fn missing_key_messages(key: &str, value: &str) -> (String, String) {
     let path: String = key
@@ -889,11 +900,13 @@ fn unknown_keys(ctx: &Ctx, out: &mut Evaluation) {
         let Some(configured) = &entry.configured else {
             continue;
         };
-        if entry.glob.is_some()
-            || entry.live_missing.as_deref() != Some("no such key on this kernel")
-        {
+        if entry.glob.is_some() {
             continue;
         }
+        let certain = match key_absence(entry) {
+            Some(certain) => certain,
+            None => continue,
+        };
         let (procps_line, systemd_line) = missing_key_messages(&entry.key, &configured.value);
         let removed = fallback_fact(&entry.key)
             .and_then(|f| {
@@ -934,6 +947,42 @@ fn unknown_keys(ctx: &Ctx, out: &mut Evaluation) {
                 references: vec!["sysctl.d(5)".to_string()],
                 weight: 0.2,
                 caveats: Vec::new(),
+            });
+            continue;
+        }
+        let removed_here =
+            removed.is_some_and(|(version, _)| ctx.kernel.is_some_and(|k| k >= version));
+        if !certain && !removed_here {
+            // A captured tree without the file: maybe just not captured.
+            out.findings.push(Finding {
+                id: "sysctl-unknown-key".to_string(),
+                severity: Severity::Info,
+                title: format!(
+                    "{} sets {}, which the captured tree does not hold",
+                    where_set(configured),
+                    entry.key
+                ),
+                summary: format!(
+                    "The tree has no proc/sys file for {}: either the capture left it out, or \
+                     kernel {} does not have the key (then every boot prints `{procps_line}`).",
+                    entry.key,
+                    ctx.kernel_text()
+                ),
+                evidence: vec![
+                    assignment_evidence(&entry.key, configured),
+                    ctx.kernel_fact(),
+                ],
+                explanation: "A captured tree is often partial; only the live system can tell \
+                              whether the key exists."
+                    .to_string(),
+                remedy: vec![format!(
+                    "On the system itself: `sysctl {}`; if it reports `cannot stat`, delete line \
+                     {} of {}.",
+                    entry.key, configured.line, configured.file
+                )],
+                references: vec!["sysctl(8)".to_string()],
+                weight: 0.2,
+                caveats: vec!["captured tree: absence of a file is not proof".to_string()],
             });
             continue;
         }
@@ -1140,8 +1189,7 @@ fn tw_recycle(ctx: &Ctx, out: &mut Evaluation) {
         .configured
         .as_ref()
         .filter(|c| c.value.trim().parse::<i64>().is_ok_and(|v| v != 0));
-    let key_missing =
-        ctx.live_readable && entry.live_missing.as_deref() == Some("no such key on this kernel");
+    let key_missing = ctx.live_readable && key_absence(entry) == Some(true);
     let timestamps = ctx.effective_int("net.ipv4.tcp_timestamps").map(|(v, _)| v);
     let mut evidence = vec![key_evidence(
         entry,
