@@ -14,6 +14,7 @@
 
 use super::{
     CounterSink, ParseError, ParsedCounters, is_name, nothing_parsed, parse_decimal, skipped,
+    tokens,
 };
 use crate::snapshot::{CounterValue, Skipped};
 
@@ -72,7 +73,7 @@ pub fn visit_snmp_pairs(
             skipped_out.push(skipped(line_no, "not a section name before ':'", trimmed));
             continue;
         }
-        let first = rest.split_ascii_whitespace().next();
+        let first = tokens(rest).next();
         let is_value_line = first.is_some_and(looks_numeric);
         if !is_value_line {
             if first.is_none() {
@@ -111,8 +112,8 @@ pub fn visit_snmp_pairs(
                 continue;
             }
         };
-        let mut names = header.names.split_ascii_whitespace();
-        let mut values = rest.split_ascii_whitespace();
+        let mut names = tokens(header.names);
+        let mut values = tokens(rest);
         let (mut name_count, mut value_count) = (0usize, 0usize);
         loop {
             match (names.next(), values.next()) {

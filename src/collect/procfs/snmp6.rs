@@ -5,6 +5,7 @@
 
 use super::{
     CounterSink, ParseError, ParsedCounters, is_name, nothing_parsed, parse_decimal, skipped,
+    tokens,
 };
 use crate::snapshot::{CounterValue, Skipped};
 
@@ -42,7 +43,7 @@ pub fn visit_snmp6(
     let mut emitted = 0usize;
     for (index, line) in text.lines().enumerate() {
         let line_no = index + 1;
-        let mut tokens = line.split_ascii_whitespace();
+        let mut tokens = tokens(line);
         let Some(name) = tokens.next() else { continue };
         let value = tokens.next();
         let extra = tokens.next();
