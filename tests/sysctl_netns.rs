@@ -393,3 +393,35 @@ fn drift_causes_on_a_real_kernel() {
     assert!(about("net.ipv4.tcp_fin_timeout").contains("changed at runtime"));
     assert_eq!(drift.len(), 2, "{:#}", doc["findings"]);
 }
+
+#[test]
+fn netns_option_reads_that_namespace() {
+    const TEST: &str = "netns_option_reads_that_namespace";
+    if let Some(reason) = skip_reason() {
+        println!("SKIP {TEST}: {reason}");
+        return;
+    }
+    let ns = Netns::create().unwrap();
+    let set = ns.exec(&["sh", "-c", "echo 777 > /proc/sys/net/core/somaxconn"]);
+    assert!(set.status.success());
+    let out = Command::new(env!("CARGO_BIN_EXE_netdoctor"))
+        .args(["sysctl", "--netns", &ns.0, "--json", "net.core.somaxconn"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["keys"][0]["live"], "777", "{doc:#}");
+    // 777 is below the default of this kernel's era: somaxconn-low, judged in that namespace.
+    assert!(
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["id"] == "somaxconn-low")
+    );
+}

@@ -16,7 +16,7 @@ use std::path::Path;
 use crate::collect::sysconf::{
     self, ConfigSet, FileState, LoaderKind, dotted_to_path, glob_match, path_to_dotted,
 };
-use crate::snapshot::{HostFacts, SysctlAssignment, SysctlFile, SysctlKey, SysctlView};
+use crate::snapshot::{SysctlAssignment, SysctlFile, SysctlKey, SysctlView};
 
 /// Keys the sysctl rules read even when neither the knowledge base nor a file names them.
 pub const RULE_KEYS: &[&str] = &[
@@ -242,54 +242,4 @@ fn to_snapshot_glob(a: &sysconf::ConfAssignment) -> SysctlAssignment {
 /// True when `loader` is the name [`build_view`] records for `--from` files.
 pub fn is_from_files(loader: Option<&str>) -> bool {
     loader == Some(LoaderKind::Files.as_str())
-}
-
-/// The host facts the sysctl rules need (kernel release, memory, CPUs, page size), read under
-/// `root`. Missing pieces stay None. The page size is only known for the live host.
-pub fn read_host_facts(root: &Path, live: bool) -> HostFacts {
-    let read = |rel: &str| fs::read_to_string(root.join(rel)).ok();
-    let kernel = read("proc/sys/kernel/osrelease").map(|s| s.trim().to_string());
-    let hostname = read("proc/sys/kernel/hostname").map(|s| s.trim().to_string());
-    let mem_bytes = read("proc/meminfo").and_then(|text| {
-        text.lines()
-            .find(|l| l.starts_with("MemTotal:"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|kb| kb.parse::<u64>().ok())
-            .map(|kb| kb.saturating_mul(1024))
-    });
-    let cpus = read("proc/cpuinfo")
-        .map(|text| {
-            text.lines()
-                .filter(|l| l.starts_with("processor") && l.contains(':'))
-                .count() as u32
-        })
-        .filter(|n| *n > 0)
-        .or_else(|| {
-            live.then(|| std::thread::available_parallelism().ok())
-                .flatten()
-                .map(|n| n.get() as u32)
-        });
-    let uptime_s =
-        read("proc/uptime").and_then(|t| t.split_whitespace().next().and_then(|v| v.parse().ok()));
-    HostFacts {
-        hostname,
-        kernel,
-        uptime_s,
-        cpus,
-        mem_bytes,
-        netns_inode: None,
-        page_size: live.then(crate::collect::sysctl::page_size).flatten(),
-    }
-}
-
-/// The page size of this machine, from the auxiliary vector (AT_PAGESZ) the kernel gave us.
-fn page_size() -> Option<u64> {
-    const AT_PAGESZ: u64 = 6;
-    let auxv = fs::read("/proc/self/auxv").ok()?;
-    auxv.chunks_exact(16).find_map(|pair| {
-        let (kind, value) = pair.split_at(8);
-        let kind = u64::from_ne_bytes(kind.try_into().ok()?);
-        let value = u64::from_ne_bytes(value.try_into().ok()?);
-        (kind == AT_PAGESZ && value > 0).then_some(value)
-    })
 }
