@@ -547,3 +547,21 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn repeated_glob_with_same_value_keeps_its_place_under_systemd_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    key(root, "net.ipv4.conf.v0.rp_filter", "0");
+    write(
+        root,
+        "/etc/sysctl.d/10-g.conf",
+        "net.ipv4.conf.*.rp_filter = 1\nnet.ipv4.conf.v*.rp_filter = 2\nnet.ipv4.conf.*.rp_filter = 1\n",
+    );
+    let systemd_winner = winners(root, &load_system(root, systemd()));
+    assert_eq!(systemd_winner[0].1, "2");
+    assert_eq!(systemd_winner[0].3, 2);
+    let procps_winner = winners(root, &load_system(root, procps()));
+    assert_eq!(procps_winner[0].1, "1");
+    assert_eq!(procps_winner[0].3, 3);
+}

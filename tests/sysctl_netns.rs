@@ -127,6 +127,18 @@ fn build_tree(root: &Path) {
         "net.ipv4.tcp_syn_retries = 3\n",
     );
     link(root, "/etc/sysctl.d/30-masked.conf", "/dev/null");
+    // The same glob again with the same value: systemd-sysctl keeps its first position (so
+    // 25's v* line wins for v0), procps applies it again (so it wins).
+    write(
+        root,
+        "/usr/lib/sysctl.d/25-glob2.conf",
+        "net.ipv4.conf.v*.rp_filter = 1\n",
+    );
+    write(
+        root,
+        "/etc/sysctl.d/27-glob3.conf",
+        "net.ipv4.conf.*.rp_filter = 2\n",
+    );
     write(
         root,
         "/usr/local/lib/sysctl.d/40-local.conf",
@@ -342,6 +354,7 @@ fn agrees_with_systemd_sysctl() {
     assert_eq!(winner(&w, "net.core.somaxconn"), Some("6000"));
     assert_eq!(winner(&w, "net.ipv4.tcp_timestamps"), Some("0"));
     assert_eq!(winner(&w, "net.ipv4.conf.all.rp_filter"), Some("2"));
+    assert_eq!(winner(&w, "net.ipv4.conf.v0.rp_filter"), Some("1"));
 }
 
 #[test]

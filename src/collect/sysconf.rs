@@ -795,7 +795,7 @@ pub fn resolve_winners(
     let mut unmatched = Vec::new();
     let mut expansions: std::collections::HashMap<String, Vec<String>> =
         std::collections::HashMap::new();
-    for glob in globs {
+    for glob in globs.iter().copied() {
         let matches = expansions
             .entry(glob.key.clone())
             .or_insert_with(|| expand(&glob.key))
@@ -814,14 +814,50 @@ pub fn resolve_winners(
             entry.push(glob.clone());
         }
     }
+    // The glob line that decides each key. procps applies lines in order, so the last
+    // matching line wins. systemd-sysctl keeps one entry per pattern: a repeated pattern with
+    // the same value keeps its first position, with another value it moves to the end.
+    let mut effective: Vec<&ConfAssignment> = Vec::new();
+    for glob in &globs {
+        match effective.iter().position(|e| e.key == glob.key) {
+            Some(i) if config.loader.kind == LoaderKind::SystemdSysctl => {
+                if effective.get(i).is_some_and(|e| e.value != glob.value) {
+                    effective.remove(i);
+                    effective.push(glob);
+                }
+            }
+            _ => effective.push(glob),
+        }
+    }
     let mut resolved = Vec::with_capacity(order.len());
     for key in order {
         let (mut list, from_glob) = match explicit.remove(&key) {
             Some(list) => (list, false),
             None => (from_globs.remove(&key).unwrap_or_default(), true),
         };
-        let Some(winner) = list.pop() else {
-            continue;
+        let glob_winner = if from_glob {
+            effective
+                .iter()
+                .rev()
+                .find(|g| list.iter().any(|a| a.file == g.file && a.line == g.line))
+                .map(|g| (*g).clone())
+        } else {
+            None
+        };
+        let winner = match glob_winner {
+            Some(w) => {
+                if let Some(i) = list
+                    .iter()
+                    .rposition(|a| a.file == w.file && a.line == w.line)
+                {
+                    list.remove(i);
+                }
+                w
+            }
+            None => match list.pop() {
+                Some(w) => w,
+                None => continue,
+            },
         };
         // The same file line reached twice (Debian's link and procps' own read of
         // /etc/sysctl.conf) is one assignment, not an override.
