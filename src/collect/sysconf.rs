@@ -16,6 +16,8 @@
 //! whatever the order; `-key` (no `=`) keeps a key out of globs; `-key = value` marks failures as
 //! ignorable (systemd honours it for missing keys, procps does not); `#` and `;` start comments;
 //! a key whose first separator is `.` has its dots and slashes swapped to form the /proc/sys path.
+//! They differ on one point: systemd-sysctl keeps one entry per glob pattern, so the same
+//! pattern repeated with the same value keeps its first place, while procps applies it again.
 //!
 //! [`parse_sysctl_conf`] is pure (text in, assignments and skipped lines out) so the ingest layer
 //! can reuse it for pasted files. [`load_system`] and [`load_files`] do the reading, always under
