@@ -195,7 +195,8 @@ pub fn parse_sysctl_conf_full(text: &str, file: &str) -> ParsedConf {
             continue;
         }
         let Some(key) = normalize_key(raw_key) else {
-            out.skipped.push(skipped(line_no, "empty key", raw));
+            out.skipped
+                .push(skipped(line_no, "empty key, or `.`/`..` in its path", raw));
             continue;
         };
         out.assignments.push(ConfAssignment {
@@ -232,7 +233,8 @@ fn skipped(line: usize, reason: &str, text: &str) -> Skipped {
 ///
 /// When the first separator is `.`, dots and slashes are swapped (`net.ipv4.conf.eth0/200.x`
 /// names `net/ipv4/conf/eth0.200/x`); when it is `/`, the key already is a path. Leading
-/// slashes and repeated slashes are dropped. None for an empty key.
+/// slashes and repeated slashes are dropped. None for an empty key, or one with a `.` or `..`
+/// path component (it would name a file outside /proc/sys).
 pub fn normalize_key(raw: &str) -> Option<String> {
     let raw = raw.trim();
     let first_separator = raw.chars().find(|c| *c == '.' || *c == '/');
@@ -242,7 +244,8 @@ pub fn normalize_key(raw: &str) -> Option<String> {
         raw.to_string()
     };
     let cleaned: Vec<&str> = path.split('/').filter(|part| !part.is_empty()).collect();
-    if cleaned.is_empty() {
+    // `.` and `..` would lead out of /proc/sys: no sysctl is named that way.
+    if cleaned.is_empty() || cleaned.iter().any(|part| *part == "." || *part == "..") {
         None
     } else {
         Some(cleaned.join("/"))
@@ -889,6 +892,8 @@ mod tests {
             Some("net/ipv4/conf/enp3s0.200/forwarding")
         );
         assert_eq!(normalize_key("  "), None);
+        assert_eq!(normalize_key("/../../etc/shadow"), None);
+        assert_eq!(normalize_key("net/./x"), None);
         assert_eq!(
             path_to_dotted("net/ipv4/conf/enp3s0.200/forwarding"),
             "net.ipv4.conf.enp3s0/200.forwarding"
