@@ -348,3 +348,38 @@ fn captured_tree_absence_is_not_proof_except_for_removed_keys() {
             .starts_with("not in this tree")
     );
 }
+
+#[test]
+fn external_node_exporter_tree() {
+    let tree = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/fixtures/external/node_exporter/collector/fixtures"
+    );
+    if !Path::new(tree).join("proc/sys").is_dir() {
+        println!("SKIP external_node_exporter_tree: {tree} absent");
+        return;
+    }
+    let expected =
+        fs::read_to_string(Path::new(tree).join("proc/sys/net/netfilter/nf_conntrack_max"))
+            .unwrap_or_default();
+    // Our configuration beside the captured /proc: the file agrees with the capture.
+    let dir = tempfile::tempdir().unwrap();
+    symlink(Path::new(tree).join("proc"), dir.path().join("proc")).unwrap();
+    write(
+        dir.path(),
+        "/etc/sysctl.conf",
+        &format!("net.netfilter.nf_conntrack_max = {}\n", expected.trim()),
+    );
+    let root = dir.path().display().to_string();
+    let doc = json(&["sysctl", "--root", &root, "--json", "net.netfilter"]);
+    let max = doc["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["key"] == "net.netfilter.nf_conntrack_max")
+        .cloned()
+        .unwrap_or_else(|| panic!("nf_conntrack_max missing: {doc:#}"));
+    assert_eq!(max["live"].as_str(), Some(expected.trim()));
+    assert_eq!(max["configured"].as_str(), Some(expected.trim()));
+    assert!(doc["findings"].as_array().unwrap().is_empty(), "{doc:#}");
+}
