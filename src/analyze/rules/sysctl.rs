@@ -567,7 +567,7 @@ fn drift(ctx: &Ctx, out: &mut Evaluation) {
         glob_drift(ctx, configured, &keys, out);
     }
     for (entry, configured, live) in drifting {
-        let (cause, likely_failed) = drift_cause(ctx, entry, configured, live);
+        let (cause, likely_failed) = drift_cause(entry, configured, live);
         let mut evidence = vec![
             Evidence::Sysctl {
                 key: entry.key.clone(),
@@ -771,12 +771,7 @@ fn never_applied(
 }
 
 /// The likelier cause of a drift, in words, and whether it is a failed write.
-fn drift_cause(
-    ctx: &Ctx,
-    entry: &SysctlKey,
-    configured: &SysctlAssignment,
-    live: &str,
-) -> (String, bool) {
+fn drift_cause(entry: &SysctlKey, configured: &SysctlAssignment, live: &str) -> (String, bool) {
     let numbers: Option<Vec<i64>> = configured
         .value
         .split_whitespace()
@@ -856,7 +851,6 @@ fn drift_cause(
             false,
         );
     }
-    let _ = ctx;
     (
         "The value is valid and the key writable, so it was most likely changed at runtime \
          (sysctl -w, a service, a container runtime, tuned) after the files were applied."
