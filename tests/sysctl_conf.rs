@@ -565,3 +565,25 @@ fn repeated_glob_with_same_value_keeps_its_place_under_systemd_only() {
     assert_eq!(procps_winner[0].1, "1");
     assert_eq!(procps_winner[0].3, 3);
 }
+
+#[test]
+fn many_glob_lines_resolve_quickly() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for iface in ["all", "default", "eth0", "lo"] {
+        key(root, &format!("net.ipv4.conf.{iface}.rp_filter"), "0");
+    }
+    let mut text = String::new();
+    for n in 0..100_000u32 {
+        text.push_str(&format!("net.ipv4.conf.*.rp_filter = {}\n", n % 3));
+    }
+    write(root, "/etc/sysctl.d/10-globs.conf", &text);
+    let start = Instant::now();
+    for loader in [systemd(), procps()] {
+        let w = winners(root, &load_system(root, loader));
+        assert_eq!(w.len(), 4);
+        // 99999 % 3 == 0; under systemd the pattern moved to the end with that value.
+        assert!(w.iter().all(|(_, v, _, line)| v == "0" && *line == 100_000));
+    }
+    assert!(start.elapsed().as_secs() < 20, "took {:?}", start.elapsed());
+}

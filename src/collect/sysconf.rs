@@ -822,17 +822,25 @@ pub fn resolve_winners(
     // The glob line that decides each key. procps applies lines in order, so the last
     // matching line wins. systemd-sysctl keeps one entry per pattern: a repeated pattern with
     // the same value keeps its first position, with another value it moves to the end.
-    let mut effective: Vec<&ConfAssignment> = Vec::new();
-    for glob in &globs {
-        match effective.iter().position(|e| e.key == glob.key) {
-            Some(i) if config.loader.kind == LoaderKind::SystemdSysctl => {
-                if effective.get(i).is_some_and(|e| e.value != glob.value) {
-                    effective.remove(i);
-                    effective.push(glob);
-                }
+    // Each glob line gets a rank: its place in the application order.
+    let mut rank: std::collections::HashMap<(&str, usize), usize> =
+        std::collections::HashMap::new();
+    let mut pattern_place: std::collections::HashMap<&str, (&str, usize)> =
+        std::collections::HashMap::new();
+    for (sequence, glob) in globs.iter().enumerate() {
+        let place = match pattern_place.get(glob.key.as_str()) {
+            Some((value, place))
+                if config.loader.kind == LoaderKind::SystemdSysctl && *value == glob.value =>
+            {
+                *place
             }
-            _ => effective.push(glob),
-        }
+            _ => {
+                pattern_place.insert(&glob.key, (&glob.value, sequence));
+                sequence
+            }
+        };
+        let slot = rank.entry((glob.file.as_str(), glob.line)).or_insert(place);
+        *slot = (*slot).max(place);
     }
     let mut resolved = Vec::with_capacity(order.len());
     for key in order {
@@ -840,30 +848,19 @@ pub fn resolve_winners(
             Some(list) => (list, false),
             None => (from_globs.remove(&key).unwrap_or_default(), true),
         };
-        let glob_winner = if from_glob {
-            effective
-                .iter()
-                .rev()
-                .find(|g| list.iter().any(|a| a.file == g.file && a.line == g.line))
-                .map(|g| (*g).clone())
+        // Explicit keys: the last assignment. Glob keys: the line ranked last.
+        let winner_index = if from_glob {
+            list.iter()
+                .enumerate()
+                .max_by_key(|(i, a)| (rank.get(&(a.file.as_str(), a.line)).copied(), *i))
+                .map(|(i, _)| i)
         } else {
-            None
+            list.len().checked_sub(1)
         };
-        let winner = match glob_winner {
-            Some(w) => {
-                if let Some(i) = list
-                    .iter()
-                    .rposition(|a| a.file == w.file && a.line == w.line)
-                {
-                    list.remove(i);
-                }
-                w
-            }
-            None => match list.pop() {
-                Some(w) => w,
-                None => continue,
-            },
+        let Some(winner_index) = winner_index else {
+            continue;
         };
+        let winner = list.remove(winner_index);
         // The same file line reached twice (Debian's link and procps' own read of
         // /etc/sysctl.conf) is one assignment, not an override.
         list.retain(|a| !(a.file == winner.file && a.line == winner.line));
