@@ -40,16 +40,14 @@ pub fn run(args: SysctlArgs) -> anyhow::Result<i32> {
     // Entering a namespace first makes /proc/sys/net show that namespace's values; the
     // configuration files are the host's (they apply to the initial namespace at boot).
     let paths = enter_target(&args.source.target())?;
-    let sys_dir = match &paths.sys_dir {
-        Ok(dir) => dir.clone(),
-        Err(reason) => bail!("cannot read the target's sysctl values: {reason}"),
+    let root = match (&paths.sys_dir, live::root_of(&paths)) {
+        (_, Some(root)) => root,
+        (Err(reason), None) => bail!("cannot read the target's sysctl values: {reason}"),
+        (Ok(dir), None) => bail!(
+            "cannot read the target's sysctl values from {}",
+            dir.display()
+        ),
     };
-    // The directory holding proc/sys: DIR for --root, / otherwise.
-    let root = sys_dir
-        .parent()
-        .and_then(Path::parent)
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("/"));
     let (config, origin) = if args.source.from.is_empty() {
         let loader = sysconf::detect_loader(&root);
         (sysconf::load_system(&root, loader), paths.origin.clone())

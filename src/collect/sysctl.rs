@@ -11,8 +11,9 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::io;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use crate::collect::ProcPaths;
 use crate::collect::sysconf::{
     self, ConfigSet, FileState, LoaderKind, dotted_to_path, glob_match, path_to_dotted,
 };
@@ -148,6 +149,25 @@ pub fn collect_view(root: &Path) -> SysctlView {
     let loader = sysconf::detect_loader(root);
     let config = sysconf::load_system(root, loader);
     build_view(root, &config)
+}
+
+/// The directory holding `proc/sys` for a target: DIR for `--root DIR`, `/` otherwise; None
+/// when the target's sysctls cannot be read (a namespace that could not be entered).
+pub fn root_of(paths: &ProcPaths) -> Option<PathBuf> {
+    let sys_dir = paths.sys_dir.as_ref().ok()?;
+    Some(
+        sys_dir
+            .parent()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("/")),
+    )
+}
+
+/// The sysctl view of a target opened with `enter_target` (one line for `snapshot` and
+/// `check`): None when its sysctls cannot be read.
+pub fn collect_view_for(paths: &ProcPaths) -> Option<SysctlView> {
+    root_of(paths).map(|root| collect_view(&root))
 }
 
 /// Builds the Snapshot's sysctl view: live values of the interesting keys and of every
