@@ -587,3 +587,29 @@ fn many_glob_lines_resolve_quickly() {
     }
     assert!(start.elapsed().as_secs() < 20, "took {:?}", start.elapsed());
 }
+
+#[test]
+fn configuration_only_view_of_the_story_paste() {
+    let text = fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/story/sysctl.conf"
+    ))
+    .unwrap();
+    let config = ConfigSet {
+        loader: LoaderChoice {
+            kind: LoaderKind::Files,
+            reason: "paste".into(),
+        },
+        files: vec![sysconf::conf_file_from_text("sysctl.conf", &text)],
+    };
+    let view = netdoctor::collect::sysctl::configured_view(&config);
+    assert_eq!(view.keys.len(), 5);
+    let mut snapshot = netdoctor::snapshot::Snapshot::new(netdoctor::snapshot::Origin::Files {
+        files: vec!["sysctl.conf".into()],
+    });
+    snapshot.sysctl = Some(view);
+    let findings = netdoctor::analyze::rules::sysctl::evaluate(&snapshot);
+    let ids: Vec<&str> = findings.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, vec!["tw-recycle"]);
+    assert!(findings[0].summary.contains("kernel version is unknown"));
+}

@@ -170,6 +170,43 @@ pub fn collect_view_for(paths: &ProcPaths) -> Option<SysctlView> {
     root_of(paths).map(|root| collect_view(&root))
 }
 
+/// A view of configuration alone, without reading anything (for pasted sysctl.conf files in
+/// the ingest layer): every explicit key with its winner and overrides, no live values. Glob
+/// lines cannot be expanded without a /proc/sys and are listed in `unmatched_globs`.
+pub fn configured_view(config: &ConfigSet) -> SysctlView {
+    let mut expand = |_: &str| Vec::new();
+    let (resolved, globs) = sysconf::resolve_winners(config, &mut expand);
+    SysctlView {
+        loader: Some(config.loader.kind.as_str().to_string()),
+        loader_reason: Some(config.loader.reason.clone()),
+        files: config.files.iter().map(file_entry).collect(),
+        keys: resolved
+            .iter()
+            .map(|item| SysctlKey {
+                key: item.key.clone(),
+                live_missing: Some("not read (configuration only)".to_string()),
+                configured: Some(to_snapshot(&item.winner)),
+                overrides: item.overrides.iter().map(to_snapshot).collect(),
+                ..SysctlKey::default()
+            })
+            .collect(),
+        unmatched_globs: globs.iter().map(to_snapshot_glob).collect(),
+        init_process: None,
+    }
+}
+
+fn file_entry(f: &sysconf::ConfFile) -> SysctlFile {
+    SysctlFile {
+        path: f.path.clone(),
+        state: match (&f.state, f.empty) {
+            (FileState::Applied, true) => "applied (no assignments)".to_string(),
+            (state, _) => state.describe(),
+        },
+        target: f.target.clone(),
+        skipped: f.parsed.skipped.clone(),
+    }
+}
+
 /// Builds the Snapshot's sysctl view: live values of the interesting keys and of every
 /// configured key, with the winning assignment and the ones it overrode.
 pub fn build_view(live_root: &Path, config: &ConfigSet) -> SysctlView {
@@ -217,19 +254,7 @@ pub fn build_view(live_root: &Path, config: &ConfigSet) -> SysctlView {
             .map(|m| m.permissions().mode() & 0o777);
     }
     keys.sort_by(|a, b| a.key.cmp(&b.key));
-    let files = config
-        .files
-        .iter()
-        .map(|f| SysctlFile {
-            path: f.path.clone(),
-            state: match (&f.state, f.empty) {
-                (FileState::Applied, true) => "applied (no assignments)".to_string(),
-                (state, _) => state.describe(),
-            },
-            target: f.target.clone(),
-            skipped: f.parsed.skipped.clone(),
-        })
-        .collect();
+    let files = config.files.iter().map(file_entry).collect();
     SysctlView {
         loader: Some(config.loader.kind.as_str().to_string()),
         loader_reason: Some(config.loader.reason.clone()),
