@@ -116,11 +116,14 @@ fn name_columns(cpu: &mut SoftnetCpu, row: u32) {
     cpu.process_qlen = col(14);
 }
 
+/// Reads one column of a row (None when the row is too short to have it).
+type ColumnOf = fn(&SoftnetCpu) -> Option<u32>;
+
 /// Calls `emit("Softnet", field, value)` for each derived counter: each column summed over
 /// CPUs (as a wide integer, no wrap). `ReceivedRps` and `FlowLimitCount` only when some row
 /// has the column.
 pub fn visit_softnet_counters(cpus: &[SoftnetCpu], emit: &mut dyn FnMut(&str, &str, i128)) {
-    let columns: [(&str, fn(&SoftnetCpu) -> Option<u32>); 6] = [
+    let columns: [(&str, ColumnOf); 6] = [
         ("Processed", |c| Some(c.processed)),
         ("Dropped", |c| Some(c.dropped)),
         ("TimeSqueeze", |c| Some(c.time_squeeze)),
