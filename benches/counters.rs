@@ -37,10 +37,7 @@ fn raw_read(files: &[(File, bool)], buf: &mut [u8]) -> usize {
     let mut total = 0;
     for (file, until_zero) in files {
         let mut filled = 0usize;
-        loop {
-            let Some(spare) = buf.get_mut(filled..) else {
-                break;
-            };
+        while let Some(spare) = buf.get_mut(filled..) {
             let wanted = spare.len();
             match file.read_at(spare, filled as u64) {
                 Ok(0) | Err(_) => break,
