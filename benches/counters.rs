@@ -37,10 +37,7 @@ fn raw_read(files: &[(File, bool)], buf: &mut [u8]) -> usize {
     let mut total = 0;
     for (file, until_zero) in files {
         let mut filled = 0usize;
-        loop {
-            let Some(spare) = buf.get_mut(filled..) else {
-                break;
-            };
+        while let Some(spare) = buf.get_mut(filled..) {
             let wanted = spare.len();
             match file.read_at(spare, filled as u64) {
                 Ok(0) | Err(_) => break,
@@ -73,7 +70,15 @@ fn raw_read_until_eof(bencher: Bencher) {
     bencher.bench_local(|| raw_read(&files, divan::black_box(&mut buf)));
 }
 
-/// One sample into a reused Snapshot (a sampling loop: `check`, `--interval`, later `top`).
+/// One sample into the collector's own snapshot (a sampling loop: `check`, `--interval`,
+/// later `top`): while the files keep their shape only values are parsed.
+#[divan::bench]
+fn sample_ref_repeated(bencher: Bencher) {
+    let mut c = collector();
+    bencher.bench_local(|| c.sample_ref().map(|s| s.counters.len()).unwrap_or(0));
+}
+
+/// One full parse into a reused Snapshot (names compared, not rebuilt).
 #[divan::bench]
 fn sample_into_reused_snapshot(bencher: Bencher) {
     let mut c = collector();

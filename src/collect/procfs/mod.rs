@@ -16,12 +16,15 @@ pub mod snmp6;
 pub mod sockstat;
 pub mod softnet;
 
-pub use conntrack::{conntrack_counters, parse_conntrack_value, parse_nf_conntrack_stat};
+pub use conntrack::{
+    conntrack_counters, parse_conntrack_value, parse_nf_conntrack_stat,
+    parse_nf_conntrack_stat_into, visit_conntrack_counters,
+};
 pub use reader::{CollectError, Collector};
-pub use snmp::{parse_snmp_pairs, visit_snmp_pairs};
-pub use snmp6::{parse_snmp6, visit_snmp6};
-pub use sockstat::parse_sockstat;
-pub use softnet::{parse_softnet, softnet_counters};
+pub use snmp::{PairsLayout, parse_snmp_pairs, refresh_pairs_values, visit_snmp_pairs};
+pub use snmp6::{parse_snmp6, refresh_snmp6_values, visit_snmp6};
+pub use sockstat::{parse_sockstat, parse_sockstat_into};
+pub use softnet::{parse_softnet, parse_softnet_into, softnet_counters, visit_softnet_counters};
 
 use crate::snapshot::{Counter, CounterValue, Skipped};
 
@@ -130,6 +133,14 @@ impl<'t> Iterator for Tokens<'t> {
         }
         self.pos = end;
         self.text.get(start..end)
+    }
+}
+
+/// Replaces a string's content, keeping its allocation when the content is the same or fits.
+pub(crate) fn set_string(dst: &mut String, src: &str) {
+    if dst != src {
+        dst.clear();
+        dst.push_str(src);
     }
 }
 
