@@ -438,3 +438,75 @@ fn netns_option_reads_that_namespace() {
             .any(|f| f["id"] == "somaxconn-low")
     );
 }
+
+/// A child process killed when dropped.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn capped_listener_raises_somaxconn_low() {
+    const TEST: &str = "capped_listener_raises_somaxconn_low";
+    if let Some(reason) = skip_reason() {
+        println!("SKIP {TEST}: {reason}");
+        return;
+    }
+    if which("python3").is_none() {
+        println!("SKIP {TEST}: python3 not found (it holds the listener)");
+        return;
+    }
+    let ns = Netns::create().unwrap();
+    let up = ns.exec(&["ip", "link", "set", "lo", "up"]);
+    assert!(up.status.success());
+    // A listener asking for a backlog of 10000; somaxconn (4096 in a new namespace on >= 5.4,
+    // 128 before) cuts it. It lives at most 30 s.
+    let script = "import socket,time\ns=socket.socket()\ns.bind(('127.0.0.1',7411))\ns.listen(10000)\nprint('ready',flush=True)\ntime.sleep(30)\n";
+    let child = Command::new("ip")
+        .args(["netns", "exec", &ns.0, "python3", "-c", script])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut child = Child(child);
+    let mut ready = String::new();
+    if let Some(out) = child.0.stdout.as_mut() {
+        use std::io::Read;
+        let mut byte = [0u8; 1];
+        while ready.len() < 6 && out.read(&mut byte).unwrap_or(0) == 1 {
+            ready.push(byte[0] as char);
+        }
+    }
+    assert!(
+        ready.starts_with("ready"),
+        "listener did not start: {ready:?}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_netdoctor"))
+        .args(["sysctl", "--netns", &ns.0, "--json", "net.core.somaxconn"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let finding = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "somaxconn-low")
+        .unwrap_or_else(|| panic!("no somaxconn-low: {doc:#}"));
+    let evidence = finding["evidence"].as_array().unwrap();
+    assert!(
+        evidence
+            .iter()
+            .any(|e| e["kind"] == "socket" && e["local"].as_str().unwrap_or("").contains("7411")),
+        "{finding:#}"
+    );
+    drop(child);
+}

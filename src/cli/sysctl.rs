@@ -13,6 +13,7 @@ use super::{EXIT_OK, OutputArgs, SourceArgs};
 use crate::analyze::finding::Evidence;
 use crate::analyze::rules::sysctl as rules;
 use crate::collect::host::read_host_facts;
+use crate::collect::sockdiag::{self, CollectOptions, TcpState, ViewOptions};
 use crate::collect::sysconf::{self, ConfigSet, LoaderChoice, LoaderKind, glob_match};
 use crate::collect::{ProcPaths, enter_target, sysctl as live};
 use crate::render::Style;
@@ -126,6 +127,21 @@ pub fn collect(paths: &ProcPaths, root: &Path, config: ConfigSet, origin: Origin
     if let Some(note) = &paths.note {
         snapshot.set_source(note.clone());
     }
+    // Listeners tell somaxconn-low which backlogs the limit cut (cheap: LISTEN only, no
+    // process lookup). A captured tree or a paste may have none; the rule then says so.
+    let options = CollectOptions {
+        view: ViewOptions {
+            states: TcpState::LISTEN.bit(),
+            ..ViewOptions::default()
+        },
+        owners: false,
+    };
+    let (sockets, status) = sockdiag::collect_for_snapshot(paths, &options);
+    snapshot.set_source(status);
+    snapshot.sockets = sockets.map(|mut view| {
+        crate::analyze::sockets::annotate(&mut view);
+        view
+    });
     let view = live::build_view(root, &config);
     snapshot.set_source(SourceStatus::available(
         "sysctl_files",
