@@ -186,6 +186,11 @@ fn apply(ns: &Netns, tree: &Path, tool: &str) -> std::process::Output {
     ] {
         fs::create_dir_all(tree.join(dir)).unwrap();
     }
+    // Markers prove the bind mounts took effect before the tool runs: without them the tool
+    // would read the host's own files (and write global keys on the host).
+    for dir in ["etc/sysctl.d", "usr/lib/sysctl.d"] {
+        fs::write(tree.join(dir).join(".netdoctor-test-tree"), "").unwrap();
+    }
     let t = tree.display();
     let script = format!(
         "set -e
@@ -198,6 +203,8 @@ mount --bind '{t}/run/sysctl.d' /run/sysctl.d
 mount -t tmpfs nd-local /usr/local/lib
 mkdir -p /usr/local/lib/sysctl.d
 mount --bind '{t}/usr/local/lib/sysctl.d' /usr/local/lib/sysctl.d
+[ -e /etc/sysctl.d/.netdoctor-test-tree ] || exit 97
+[ -e /usr/lib/sysctl.d/.netdoctor-test-tree ] || exit 97
 set +e
 {tool}
 exit 0
@@ -313,8 +320,9 @@ fn winner<'a>(winners: &'a [(String, String)], key: &str) -> Option<&'a str> {
 
 #[test]
 fn agrees_with_procps_sysctl_system() {
+    // --pattern keeps the tool to net.* keys, whatever happens.
     let Some(w) = agree(
-        "sysctl -q --system",
+        "sysctl -q --system --pattern '^net[.]'",
         "/sbin/sysctl",
         "agrees_with_procps_sysctl_system",
     ) else {
@@ -342,8 +350,10 @@ fn agrees_with_systemd_sysctl() {
         println!("SKIP agrees_with_systemd_sysctl: systemd-sysctl not installed");
         return;
     };
+    // --prefix keeps the tool to net.* keys, whatever happens.
+    let tool = format!("{binary} --prefix=/net");
     let Some(w) = agree(
-        binary,
+        &tool,
         "/usr/lib/systemd/systemd-sysctl",
         "agrees_with_systemd_sysctl",
     ) else {
@@ -380,7 +390,7 @@ fn drift_causes_on_a_real_kernel() {
     write(root, "/sbin/sysctl", "");
     link(root, "/proc", "/proc");
     let ns = Netns::create().unwrap();
-    let applied = apply(&ns, root, "sysctl -q --system");
+    let applied = apply(&ns, root, "sysctl -q --system --pattern '^net[.]'");
     let stderr = String::from_utf8_lossy(&applied.stderr);
     assert!(
         stderr.contains("tcp_tw_reuse"),
