@@ -1,6 +1,7 @@
 //! Analysis: pure functions from Snapshots to Findings. No I/O, no clock.
 
 pub mod check;
+pub mod counter_delta;
 pub mod finding;
 pub mod rules;
 pub mod window;
