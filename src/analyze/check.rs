@@ -138,6 +138,7 @@ pub fn run_check(window: &Window, options: &CheckOptions) -> CheckReport {
             missing: "the sysctl audit is not built into this version".to_string(),
         }),
     }
+    cross_reference(&mut findings);
     findings.retain(|f| f.severity >= options.min_severity);
     Finding::sort(&mut findings);
     let status = match findings.iter().map(|f| f.severity).max() {
@@ -193,6 +194,25 @@ pub fn merge_findings(findings: &mut Vec<Finding>, extra: Vec<Finding>) {
                 }
             }
             None => findings.push(other),
+        }
+    }
+}
+
+/// Findings that a named cause explains point to it: with a `tw-recycle` finding, the
+/// unexplained ListenDrops and the invalid SYN cookies get a note naming it.
+fn cross_reference(findings: &mut [Finding]) {
+    let tw_recycle_found = findings
+        .iter()
+        .any(|f| f.id == "tw-recycle" && f.severity > Severity::Info);
+    if !tw_recycle_found {
+        return;
+    }
+    for f in findings.iter_mut() {
+        if f.id == "listen-drops-unexplained" || f.id == "syncookies-failed" {
+            f.caveats.insert(
+                0,
+                "Likely caused by tcp_tw_recycle: see the tw-recycle finding.".to_string(),
+            );
         }
     }
 }

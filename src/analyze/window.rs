@@ -166,18 +166,17 @@ impl<'a> Window<'a> {
             (Some(a), Some(b)) if (b - a).is_finite() && b > a => Some(b - a),
             _ => None,
         };
-        from_pair(before.monotonic_s, self.after.monotonic_s).or_else(|| {
-            from_pair(
-                before.collected_at_unix_s,
-                self.after.collected_at_unix_s,
-            )
-        })
+        from_pair(before.monotonic_s, self.after.monotonic_s)
+            .or_else(|| from_pair(before.collected_at_unix_s, self.after.collected_at_unix_s))
     }
 
     /// True when the host rebooted between the samples (uptime went down): every delta is
     /// then treated as a reset.
     pub fn rebooted_between(&self) -> bool {
-        match (self.before.and_then(|b| b.host.uptime_s), self.after.host.uptime_s) {
+        match (
+            self.before.and_then(|b| b.host.uptime_s),
+            self.after.host.uptime_s,
+        ) {
             (Some(before), Some(after)) => after + 1.0 < before,
             _ => false,
         }
@@ -314,10 +313,7 @@ impl<'a> Window<'a> {
         if let Some(live) = &entry.live {
             // The file and line are shown only when that assignment is what is in effect.
             let same = |a: &str, b: &str| a.split_whitespace().eq(b.split_whitespace());
-            let setter = entry
-                .configured
-                .as_ref()
-                .filter(|c| same(&c.value, live));
+            let setter = entry.configured.as_ref().filter(|c| same(&c.value, live));
             return Some(SysctlReading {
                 key: key.to_string(),
                 value: live.clone(),

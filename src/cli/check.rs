@@ -25,10 +25,12 @@ use crate::snapshot::{Snapshot, SourceStatus};
 const MAX_INTERVAL_S: f64 = 3600.0;
 
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  netdoctor check                        two samples 5 s apart\n  \
+#[command(
+    after_help = "Examples:\n  netdoctor check                        two samples 5 s apart\n  \
 netdoctor check --interval 0           lifetime totals only (no rates)\n  \
 netdoctor check --netns blue --json    a namespace, as netdoctor.check/v1 JSON\n  \
-netdoctor check --min-severity warning Nagios/Icinga style: exit 0 ok, 1 warning, 2 critical, 3 unknown")]
+netdoctor check --min-severity warning Nagios/Icinga style: exit 0 ok, 1 warning, 2 critical, 3 unknown"
+)]
 pub struct CheckArgs {
     /// Seconds between the two samples; 0 judges lifetime totals only (no rates)
     #[arg(long, value_name = "SECS", default_value_t = 5.0, value_parser = parse_interval)]
@@ -49,7 +51,9 @@ fn parse_interval(text: &str) -> Result<f64, String> {
         .parse()
         .map_err(|_| format!("{text:?} is not a number of seconds"))?;
     if !value.is_finite() || !(0.0..=MAX_INTERVAL_S).contains(&value) {
-        return Err(format!("the interval must be between 0 and {MAX_INTERVAL_S} seconds"));
+        return Err(format!(
+            "the interval must be between 0 and {MAX_INTERVAL_S} seconds"
+        ));
     }
     Ok(value)
 }

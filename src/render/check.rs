@@ -221,7 +221,11 @@ pub fn human(report: &CheckReport, style: Style) -> String {
     if !report.unavailable.is_empty() {
         out.push_str(&format!("{}\n", style.bold("Unavailable sources:")));
         for u in &report.unavailable {
-            out.push_str(&wrap(&format!("{}: {}", u.source, u.reason), "  - ", "    "));
+            out.push_str(&wrap(
+                &format!("{}: {}", u.source, u.reason),
+                "  - ",
+                "    ",
+            ));
         }
         out.push('\n');
     }

@@ -1,16 +1,17 @@
 //! Connection-tracking rules: the table filling up (`conntrack-full`) and insert races
 //! (`conntrack-insert-failed`).
 
+use super::RuleOutcome;
 use super::support::{
     FindingText, LifetimeFloor, RateFloor, counter_evidence, describe, lifetime_caveat,
     rate_or_lifetime, strings, sum_readings, weight,
 };
-use super::RuleOutcome;
 use crate::analyze::finding::{Evidence, Severity};
 use crate::analyze::window::Window;
 use crate::render::thousands;
 
-const CONNTRACK_DOC: &str = "https://www.kernel.org/doc/html/latest/networking/nf_conntrack-sysctl.html";
+const CONNTRACK_DOC: &str =
+    "https://www.kernel.org/doc/html/latest/networking/nf_conntrack-sysctl.html";
 
 /// Why conntrack data is missing, in words.
 fn conntrack_missing(window: &Window) -> String {
@@ -28,12 +29,18 @@ fn conntrack_missing(window: &Window) -> String {
 /// The table fill (count, max), from the conntrack view or the gauge counters.
 fn fill(window: &Window) -> Option<(u64, u64)> {
     let view = window.after.conntrack.as_ref();
-    let count = view
-        .and_then(|c| c.count)
-        .or_else(|| window.after.counter("ConntrackCount").and_then(|v| u64::try_from(v).ok()))?;
-    let max = view
-        .and_then(|c| c.max)
-        .or_else(|| window.after.counter("ConntrackMax").and_then(|v| u64::try_from(v).ok()))?;
+    let count = view.and_then(|c| c.count).or_else(|| {
+        window
+            .after
+            .counter("ConntrackCount")
+            .and_then(|v| u64::try_from(v).ok())
+    })?;
+    let max = view.and_then(|c| c.max).or_else(|| {
+        window
+            .after
+            .counter("ConntrackMax")
+            .and_then(|v| u64::try_from(v).ok())
+    })?;
     Some((count, max))
 }
 

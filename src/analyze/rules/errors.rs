@@ -1,11 +1,11 @@
 //! Path and integrity rules: TCP retransmissions (`tcp-retransmits`), reverse-path filter
 //! drops (`rp-filter-drops`) and checksum errors (`checksum-errors`).
 
+use super::RuleOutcome;
 use super::support::{
     FindingText, IP_SYSCTL_DOC, LifetimeFloor, RateFloor, SNMP_DOC, counter_evidence, describe,
     lifetime_caveat, rate_or_lifetime, strings, sum_readings, weight,
 };
-use super::RuleOutcome;
 use crate::analyze::finding::{Evidence, Severity};
 use crate::analyze::window::Window;
 use crate::render::thousands;
@@ -212,10 +212,7 @@ pub fn checksum_errors(window: &Window) -> RuleOutcome {
     ) else {
         return RuleOutcome::quiet();
     };
-    let nonzero: Vec<_> = readings
-        .iter()
-        .filter(|r| r.total_or_zero() > 0)
-        .collect();
+    let nonzero: Vec<_> = readings.iter().filter(|r| r.total_or_zero() > 0).collect();
     let mut finding = FindingText {
         id: "checksum-errors",
         title: "Packets arrive with bad checksums".to_string(),

@@ -2,12 +2,12 @@
 //! (`syn-queue-overflow`), SYN cookies (`syn-flood`, `syncookies-failed`) and the part of
 //! ListenDrops no known cause explains (`listen-drops-unexplained`).
 
+use super::RuleOutcome;
 use super::support::{
     FindingText, IP_SYSCTL_DOC, LifetimeFloor, RateFloor, SNMP_DOC, counter_evidence,
-    derived_reading, describe, kernel, kernel_evidence, lifetime_caveat, rate_or_lifetime,
-    strings, weight,
+    derived_reading, describe, kernel, kernel_evidence, lifetime_caveat, rate_or_lifetime, strings,
+    weight,
 };
-use super::RuleOutcome;
 use crate::analyze::finding::{Evidence, Severity};
 use crate::analyze::window::Window;
 use crate::render::thousands;
@@ -99,7 +99,10 @@ pub fn listen_overflow(window: &Window) -> RuleOutcome {
             let names: Vec<String> = full
                 .iter()
                 .map(|l| {
-                    let limit = l.backlog.map(|b| thousands(i128::from(b))).unwrap_or_else(|| "?".into());
+                    let limit = l
+                        .backlog
+                        .map(|b| thousands(i128::from(b)))
+                        .unwrap_or_else(|| "?".into());
                     let capped = match l.capped_by_somaxconn {
                         Some(true) => ", capped by net.core.somaxconn",
                         _ => "",
@@ -178,7 +181,10 @@ pub fn listen_overflow(window: &Window) -> RuleOutcome {
             and finally times out: slow or failed connects while the service looks healthy."
             .to_string(),
         remedy,
-        references: strings(&[SNMP_DOC, "https://blog.cloudflare.com/syn-packet-handling-in-the-wild/"]),
+        references: strings(&[
+            SNMP_DOC,
+            "https://blog.cloudflare.com/syn-packet-handling-in-the-wild/",
+        ]),
     }
     .into_finding(severity, evidence, weight(&overflows) + full.len() as f64);
     finding.caveats = caveats;
@@ -216,7 +222,11 @@ pub fn syn_queue_overflow(window: &Window) -> RuleOutcome {
     let mut summary = format!(
         "{}. {}.",
         describe(window, &drop, "SYNs dropped with a full SYN queue"),
-        describe(window, &cookies, "SYN-queue overflows answered with cookies")
+        describe(
+            window,
+            &cookies,
+            "SYN-queue overflows answered with cookies"
+        )
     );
     if cookies_off {
         summary.push_str(" net.ipv4.tcp_syncookies is 0, so a full SYN queue drops SYNs.");
@@ -341,7 +351,10 @@ pub fn syncookies_failed(window: &Window) -> RuleOutcome {
         return RuleOutcome::quiet();
     };
     let no_cookies_now = sent.delta() == Some(0);
-    let mut summary = format!("{}.", describe(window, &failed, "invalid SYN cookies received"));
+    let mut summary = format!(
+        "{}.",
+        describe(window, &failed, "invalid SYN cookies received")
+    );
     if no_cookies_now && failed.delta().is_some_and(|d| d > 0) {
         summary.push_str(
             " No cookies were sent in the same window: these are stray or late ACKs, not \
@@ -408,7 +421,12 @@ pub fn listen_drops_unexplained(window: &Window) -> RuleOutcome {
             .sum::<Option<i128>>()
             .map(|explained| (d - explained).max(0))
     });
-    let left = derived_reading("TcpExtListenDrops (unexplained part)", left_total, left_delta, &drops);
+    let left = derived_reading(
+        "TcpExtListenDrops (unexplained part)",
+        left_total,
+        left_delta,
+        &drops,
+    );
     let Some(severity) = rate_or_lifetime(&left, DROP_FLOOR, DROP_LIFETIME) else {
         return RuleOutcome::quiet();
     };

@@ -1,11 +1,11 @@
 //! Memory rules: receive-buffer pressure (`rcvbuf-pressure`), TCP memory limits
 //! (`tcp-memory-pressure`: sockstat mem against tcp_mem) and orphaned sockets (`orphan-limit`).
 
+use super::RuleOutcome;
 use super::support::{
     FindingText, IP_SYSCTL_DOC, LifetimeFloor, RateFloor, SNMP_DOC, counter_evidence, describe,
     lifetime_caveat, rate_or_lifetime, strings, sum_readings, weight,
 };
-use super::RuleOutcome;
 use crate::analyze::finding::{Evidence, Severity};
 use crate::analyze::window::Window;
 use crate::render::thousands;
@@ -28,7 +28,10 @@ pub fn rcvbuf_pressure(window: &Window) -> RuleOutcome {
              the data)",
         );
     }
-    let loss = sum_readings("TcpExtRcvPruned+TcpExtTCPRcvQDrop+TcpExtOfoPruned", &[&pruned, &qdrop, &ofo]);
+    let loss = sum_readings(
+        "TcpExtRcvPruned+TcpExtTCPRcvQDrop+TcpExtOfoPruned",
+        &[&pruned, &qdrop, &ofo],
+    );
     let loss_severity = rate_or_lifetime(
         &loss,
         RateFloor {
@@ -64,7 +67,11 @@ pub fn rcvbuf_pressure(window: &Window) -> RuleOutcome {
     evidence.extend(rmem.iter().map(|r| r.evidence()));
     let summary = format!(
         "{}. {}. {}.",
-        describe(window, &loss, "received segments thrown away for lack of buffer"),
+        describe(
+            window,
+            &loss,
+            "received segments thrown away for lack of buffer"
+        ),
         describe(window, &prune_called, "queue prunes"),
         describe(window, &collapsed, "packets collapsed in receive queues")
     );

@@ -202,7 +202,10 @@ pub static RULES: &[Rule] = &[
     Rule {
         id: "softnet-drops",
         family: "softnet",
-        needs: &["softnet_stat (per CPU)", "sysctl:net.core.netdev_max_backlog"],
+        needs: &[
+            "softnet_stat (per CPU)",
+            "sysctl:net.core.netdev_max_backlog",
+        ],
         evaluate: softnet::softnet_drops,
     },
     Rule {

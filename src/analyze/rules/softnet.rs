@@ -1,16 +1,17 @@
 //! softnet rules: per-CPU input backlog drops (`softnet-drops`, real packet loss) and
 //! time_squeeze (`softnet-squeeze`, reported apart: not a loss).
 
+use super::RuleOutcome;
 use super::support::{
     FindingText, IP_SYSCTL_DOC, LifetimeFloor, RateFloor, describe, lifetime_caveat,
     rate_or_lifetime, strings, weight,
 };
-use super::RuleOutcome;
 use crate::analyze::finding::{Evidence, Severity};
 use crate::analyze::window::Window;
 use crate::render::thousands;
 
-const SYSCTL_NET_CORE_DOC: &str = "https://www.kernel.org/doc/html/latest/admin-guide/sysctl/net.html";
+const SYSCTL_NET_CORE_DOC: &str =
+    "https://www.kernel.org/doc/html/latest/admin-guide/sysctl/net.html";
 
 fn softnet_missing(window: &Window) -> RuleOutcome {
     let reason = window

@@ -130,7 +130,7 @@ pub fn window_words(window: &Window) -> String {
 /// Puts a reading into words, keeping "now" and "since boot" apart:
 /// - "4,000/s right now (20,000 SYNs dropped in the last 5 s); since boot 35.5 billion (avg 140/s)"
 /// - "since boot 35.5 billion SYNs dropped (avg 140/s); in the last 5 s: none"
-/// - "since boot 35.5 billion SYNs dropped; one sample only, so no current rate"
+/// - "since boot 35.5 billion SYNs dropped (avg 140/s)" (one sample: no current rate to state)
 pub fn describe(window: &Window, reading: &CounterReading, noun: &str) -> String {
     let Some(total) = reading.total else {
         return format!("{noun}: not in the data");
@@ -160,7 +160,8 @@ pub fn describe(window: &Window, reading: &CounterReading, noun: &str) -> String
             if window.has_two_samples() {
                 format!("{lifetime}; no current rate")
             } else {
-                format!("{lifetime}; one sample only, so no current rate")
+                // One sample: the report's header and the finding's note say there is no rate.
+                lifetime
             }
         }
     }

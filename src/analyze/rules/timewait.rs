@@ -1,11 +1,11 @@
 //! TIME_WAIT, timestamp and port rules: `tw-recycle` (the story: the setting and its
 //! consequences in one finding), `paws-rejects`, `timewait-overflow` and `port-exhaustion`.
 
+use super::RuleOutcome;
 use super::support::{
     FindingText, IP_SYSCTL_DOC, LifetimeFloor, RateFloor, SNMP_DOC, counter_evidence, describe,
     kernel, kernel_evidence, lifetime_caveat, rate_or_lifetime, strings, sum_readings, weight,
 };
-use super::RuleOutcome;
 use crate::analyze::finding::{Evidence, Severity};
 use crate::analyze::window::{SysctlReading, Window};
 use crate::render::{approx, thousands};
@@ -220,7 +220,12 @@ pub fn tw_recycle(window: &Window) -> RuleOutcome {
     let mut evidence = Vec::new();
     evidence.extend(setting.as_ref().map(|s| s.evidence()));
     evidence.extend(timestamps.as_ref().map(|s| s.evidence()));
-    evidence.extend(counter_evidence(&[&drops, &overflows, &cookies_failed, &passive]));
+    evidence.extend(counter_evidence(&[
+        &drops,
+        &overflows,
+        &cookies_failed,
+        &passive,
+    ]));
     evidence.extend(kernel_evidence(window));
     caveats.extend(lifetime_caveat(window));
 
@@ -273,8 +278,8 @@ pub fn paws_rejects(window: &Window) -> RuleOutcome {
     let now = floor
         .judge(&both)
         .filter(|_| share_ok(both.delta(), in_segs.delta()));
-    let ever = (lifetime.notable(&both) && share_ok(both.total, in_segs.total))
-        .then_some(Severity::Info);
+    let ever =
+        (lifetime.notable(&both) && share_ok(both.total, in_segs.total)).then_some(Severity::Info);
     let Some(severity) = now.or(ever) else {
         return RuleOutcome::quiet();
     };
@@ -411,7 +416,10 @@ pub fn port_exhaustion(window: &Window) -> RuleOutcome {
             continue;
         };
         let mut evidence = vec![Evidence::Fact {
-            label: format!("ephemeral ports in use {} -> {}", usage.local_addr, usage.remote),
+            label: format!(
+                "ephemeral ports in use {} -> {}",
+                usage.local_addr, usage.remote
+            ),
             value: format!(
                 "{} of {} ({:.0}%)",
                 thousands(i128::from(usage.in_use)),

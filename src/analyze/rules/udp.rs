@@ -1,11 +1,11 @@
 //! UDP rules: datagrams dropped because a receive buffer was full (`udp-rcvbuf-errors`) and
 //! sends refused for lack of send buffer (`udp-sndbuf-errors`), IPv4 and IPv6 together.
 
+use super::RuleOutcome;
 use super::support::{
     FindingText, IP_SYSCTL_DOC, LifetimeFloor, RateFloor, SNMP_DOC, counter_evidence, describe,
     lifetime_caveat, rate_or_lifetime, strings, sum_readings, weight,
 };
-use super::RuleOutcome;
 use crate::analyze::window::Window;
 
 const UDP_FLOOR: RateFloor = RateFloor {
@@ -34,7 +34,11 @@ pub fn udp_rcvbuf_errors(window: &Window) -> RuleOutcome {
         return RuleOutcome::quiet();
     };
     let mut evidence = counter_evidence(&[&v4, &v6, &mem4, &mem6]);
-    for key in ["net.core.rmem_max", "net.core.rmem_default", "net.ipv4.udp_mem"] {
+    for key in [
+        "net.core.rmem_max",
+        "net.core.rmem_default",
+        "net.ipv4.udp_mem",
+    ] {
         evidence.extend(window.sysctl(key).map(|s| s.evidence()));
     }
     let mut summary = format!(
@@ -45,7 +49,11 @@ pub fn udp_rcvbuf_errors(window: &Window) -> RuleOutcome {
     if mem.delta().is_some_and(|d| d > 0) {
         summary.push_str(&format!(
             " {} — the global udp_mem limit is also hit.",
-            describe(window, &mem, "datagrams dropped for the global UDP memory limit")
+            describe(
+                window,
+                &mem,
+                "datagrams dropped for the global UDP memory limit"
+            )
         ));
     }
     let mut finding = FindingText {
