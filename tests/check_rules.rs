@@ -46,7 +46,7 @@ fn snap(counters: &[(&str, i128)], t: f64) -> Snapshot {
         cpus: Some(4),
         mem_bytes: Some(16 << 30),
         netns_inode: Some(4026531840),
-        page_size: Some(4096),
+        ..HostFacts::default()
     };
     s.monotonic_s = Some(MONTH_S + t);
     s.counters = counters
@@ -77,8 +77,6 @@ fn later(base: &Snapshot, deltas: &[(&str, i128)], secs: f64) -> Snapshot {
 fn sysctl_view(pairs: &[(&str, &str)]) -> SysctlView {
     SysctlView {
         loader: Some("test".into()),
-        loader_reason: None,
-        files: Vec::new(),
         keys: pairs
             .iter()
             .map(|(k, v)| SysctlKey {
@@ -87,6 +85,7 @@ fn sysctl_view(pairs: &[(&str, &str)]) -> SysctlView {
                 ..SysctlKey::default()
             })
             .collect(),
+        ..SysctlView::default()
     }
 }
 
@@ -501,9 +500,9 @@ fn tw_recycle_configured_on_new_kernel_is_dead_config_info() {
                 value: "1".into(),
                 file: "/etc/sysctl.conf".into(),
                 line: 12,
-                ignore_failure: false,
+                ..SysctlAssignment::default()
             }),
-            overrides: Vec::new(),
+            ..SysctlKey::default()
         }],
         ..SysctlView::default()
     });
@@ -641,7 +640,7 @@ fn conntrack_full_fires_on_fill_and_on_drops() {
     s.conntrack = Some(Conntrack {
         count: Some(255_000),
         max: Some(262_144),
-        per_cpu: Vec::new(),
+        ..Conntrack::default()
     });
     let f = one("conntrack-full", &Window::single(&s));
     assert_eq!(f.severity, Severity::Critical, "97% full");
@@ -866,7 +865,7 @@ fn busy_healthy_pair() -> (Snapshot, Snapshot) {
     before.conntrack = Some(Conntrack {
         count: Some(30_000),
         max: Some(262_144),
-        per_cpu: Vec::new(),
+        ..Conntrack::default()
     });
     before.sysctl = Some(sysctl_view(&[
         ("net.ipv4.tcp_mem", "188418 251224 376836"),
@@ -1027,9 +1026,9 @@ fn the_story_gives_tw_recycle_first_critical_without_any_rate() {
             value: value.into(),
             file: "sysctl.conf".into(),
             line,
-            ignore_failure: false,
+            ..SysctlAssignment::default()
         }),
-        overrides: Vec::new(),
+        ..SysctlKey::default()
     };
     s.sysctl = Some(SysctlView {
         keys: vec![
@@ -1118,21 +1117,37 @@ fn every_registered_rule_has_a_unique_id_and_needs() {
 
 #[test]
 fn every_rule_id_has_a_knowledge_base_entry() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/kb/findings/check.toml");
-    let text = std::fs::read_to_string(path).expect("kb/findings/check.toml");
-    let doc: toml::Table = text.parse().expect("valid TOML");
-    let entries = doc
-        .get("finding")
-        .and_then(|f| f.as_array())
-        .expect("[[finding]] tables");
+    // Every file under kb/findings: a rule's entry may live with another producer of the
+    // same id (tw-recycle is shared with the sysctl audit).
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/kb/findings");
+    let mut entries = Vec::new();
+    for file in std::fs::read_dir(dir).expect("kb/findings") {
+        let path = file.expect("dir entry").path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("read kb file");
+        let doc: toml::Table = text.parse().expect("valid TOML");
+        if let Some(list) = doc.get("finding").and_then(|f| f.as_array()) {
+            entries.extend(list.iter().cloned());
+        }
+    }
     let kb_ids: Vec<&str> = entries
         .iter()
         .filter_map(|e| e.get("id").and_then(|i| i.as_str()))
         .collect();
+    let mut unique = kb_ids.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        kb_ids.len(),
+        "duplicate finding ids in kb/findings"
+    );
     for rule in rules::RULES {
         assert!(kb_ids.contains(&rule.id), "no kb entry for {}", rule.id);
     }
-    for entry in entries {
+    for entry in &entries {
         for field in [
             "id",
             "title",

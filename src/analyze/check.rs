@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::analyze::finding::{Finding, NotEvaluated, Severity};
+use crate::analyze::finding::{Evidence, Finding, NotEvaluated, Severity};
 use crate::analyze::rules::{self, RuleOutcome};
 use crate::analyze::window::Window;
 use crate::snapshot::{HostFacts, Origin};
@@ -131,13 +131,9 @@ pub fn run_check(window: &Window, options: &CheckOptions) -> CheckReport {
             }),
         }
     }
-    match rules::sysctl_findings(window.after) {
-        Some(audit) => merge_findings(&mut findings, audit),
-        None => not_evaluated.push(NotEvaluated {
-            rule: rules::SYSCTL_AUDIT_ID.to_string(),
-            missing: "the sysctl audit is not built into this version".to_string(),
-        }),
-    }
+    let audit = rules::sysctl_findings(window.after);
+    merge_findings(&mut findings, audit.findings);
+    not_evaluated.extend(audit.not_evaluated);
     cross_reference(&mut findings);
     findings.retain(|f| f.severity >= options.min_severity);
     Finding::sort(&mut findings);
@@ -170,21 +166,17 @@ pub fn run_check(window: &Window, options: &CheckOptions) -> CheckReport {
 }
 
 /// Adds findings from another producer (the sysctl audit). A finding whose id a counter rule
-/// already produced is folded into it: the higher severity wins and evidence not already
-/// present is appended, so one story stays one finding.
+/// already produced is folded into it: the higher severity wins, evidence about things not
+/// already shown and new references are appended; the counter rule's text (summary,
+/// explanation, remedy, notes) was written for the combined story and stays as it is.
 pub fn merge_findings(findings: &mut Vec<Finding>, extra: Vec<Finding>) {
     for other in extra {
         match findings.iter_mut().find(|f| f.id == other.id) {
             Some(existing) => {
                 existing.severity = existing.severity.max(other.severity);
                 for evidence in other.evidence {
-                    if !existing.evidence.contains(&evidence) {
+                    if !existing.evidence.iter().any(|e| same_subject(e, &evidence)) {
                         existing.evidence.push(evidence);
-                    }
-                }
-                for remedy in other.remedy {
-                    if !existing.remedy.contains(&remedy) {
-                        existing.remedy.push(remedy);
                     }
                 }
                 for reference in other.references {
@@ -195,6 +187,18 @@ pub fn merge_findings(findings: &mut Vec<Finding>, extra: Vec<Finding>) {
             }
             None => findings.push(other),
         }
+    }
+}
+
+/// True when two pieces of evidence are about the same thing (one counter, one sysctl key,
+/// one socket, one fact): the second is then redundant.
+fn same_subject(a: &Evidence, b: &Evidence) -> bool {
+    match (a, b) {
+        (Evidence::Counter { name: x, .. }, Evidence::Counter { name: y, .. }) => x == y,
+        (Evidence::Sysctl { key: x, .. }, Evidence::Sysctl { key: y, .. }) => x == y,
+        (Evidence::Socket { local: x, .. }, Evidence::Socket { local: y, .. }) => x == y,
+        (Evidence::Fact { label: x, .. }, Evidence::Fact { label: y, .. }) => x == y,
+        _ => false,
     }
 }
 

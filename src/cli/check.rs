@@ -6,6 +6,7 @@
 //! 0 ok, 1 warning, 2 critical, 3 unknown (usage or runtime error).
 
 use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -14,12 +15,12 @@ use clap::Args;
 use super::{OutputArgs, SourceArgs};
 use crate::analyze::Severity;
 use crate::analyze::check::{CheckOptions, run_check};
+use crate::analyze::rules;
 use crate::analyze::window::Window;
-use crate::collect::Target;
-use crate::collect::enter_target;
 use crate::collect::procfs::Collector;
+use crate::collect::{Target, enter_target, sysconf, sysctl as live};
 use crate::render::{Style, check as render};
-use crate::snapshot::{Snapshot, SourceStatus};
+use crate::snapshot::{Snapshot, SourceStatus, SysctlKey};
 
 /// The longest interval accepted, in seconds.
 const MAX_INTERVAL_S: f64 = 3600.0;
@@ -147,15 +148,60 @@ fn add_socket_view(target: &Target, snapshot: &mut Snapshot) {
     }
 }
 
-/// HOOK(h-sysctl): fills `snapshot.sysctl` once the sysctl collector is in main. Until then
-/// the source is recorded as missing and the sysctl-based parts of rules are skipped.
+/// Fills `snapshot.sysctl`: live values under /proc/sys (of the entered namespace, or of
+/// DIR/proc/sys for `--root`) and the configuration files that set them, plus every key a
+/// check rule needs that the sysctl view did not already read.
 fn add_sysctl_view(target: &Target, snapshot: &mut Snapshot) {
-    let _ = target;
-    if snapshot.sysctl.is_none() {
+    let root = match target {
+        Target::Root(dir) => dir.clone(),
+        _ => PathBuf::from("/"),
+    };
+    let proc_sys = root.join("proc/sys");
+    let shown = proc_sys.display().to_string();
+    if !proc_sys.is_dir() {
         snapshot.set_source(SourceStatus::missing(
             "sysctl",
-            "/proc/sys",
-            "the sysctl collector is not built into this version",
+            &shown,
+            "no such directory: live values unknown",
         ));
+        return;
     }
+    let loader = sysconf::detect_loader(&root);
+    let config = match target {
+        // Boot-time configuration files set the host's own namespace; a namespace created
+        // later starts from kernel defaults, so comparing it with the files would only
+        // report noise. Live values only.
+        Target::Netns(_) | Target::Pid(_) => sysconf::ConfigSet {
+            loader: sysconf::LoaderChoice {
+                kind: loader.kind,
+                reason: "configuration files apply to the host's namespace at boot, not to \
+                         this one: live values only"
+                    .to_string(),
+            },
+            files: Vec::new(),
+        },
+        _ => sysconf::load_system(&root, loader),
+    };
+    let mut view = live::build_view(&root, &config);
+    let needed = rules::RULES
+        .iter()
+        .flat_map(|rule| rule.needs.iter())
+        .filter_map(|need| need.strip_prefix("sysctl:"))
+        .filter(|key| !key.contains('*'));
+    for key in needed {
+        if view.key(key).is_some() {
+            continue;
+        }
+        let mut entry = SysctlKey {
+            key: key.to_string(),
+            ..SysctlKey::default()
+        };
+        match live::read_live(&root, key) {
+            Ok(value) => entry.live = Some(value),
+            Err(e) => entry.live_missing = Some(e.to_string()),
+        }
+        view.keys.push(entry);
+    }
+    snapshot.sysctl = Some(view);
+    snapshot.set_source(SourceStatus::available("sysctl", &shown));
 }

@@ -15,6 +15,7 @@ pub mod listen;
 pub mod memory;
 pub mod softnet;
 pub mod support;
+pub mod sysctl;
 pub mod timewait;
 pub mod udp;
 
@@ -274,16 +275,10 @@ pub fn rule(id: &str) -> Option<&'static Rule> {
     RULES.iter().find(|r| r.id == id)
 }
 
-/// HOOK(h-sysctl): the sysctl audit's findings, once `analyze::rules::sysctl::evaluate(&Snapshot)`
-/// is in main. Until then this returns None and `check` lists the sysctl audit as not
-/// evaluated. When it lands: add `pub mod sysctl;` above and return
-/// `Some(sysctl::evaluate(snapshot))` (adapting to its return type). `run_check` merges a
-/// sysctl finding whose id a counter rule also produced (e.g. `tw-recycle`) into the counter
-/// rule's finding, so the combined story keeps one entry.
-pub fn sysctl_findings(snapshot: &Snapshot) -> Option<Vec<Finding>> {
-    let _ = snapshot;
-    None
+/// The sysctl audit (`sysctl::evaluate_all`, from the sysctl work): its findings and the
+/// parts it could not evaluate. `run_check` folds a sysctl finding whose id a counter rule
+/// also produced (`tw-recycle`) into the counter rule's finding, so one story stays one
+/// finding.
+pub fn sysctl_findings(snapshot: &Snapshot) -> sysctl::Evaluation {
+    sysctl::evaluate_all(snapshot)
 }
-
-/// The id under which the sysctl audit appears in `not_evaluated` while it is not wired.
-pub const SYSCTL_AUDIT_ID: &str = "sysctl-audit";

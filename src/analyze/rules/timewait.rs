@@ -203,9 +203,16 @@ pub fn tw_recycle(window: &Window) -> RuleOutcome {
 
     let mut remedy = vec!["Turn it off now: `sysctl -w net.ipv4.tcp_tw_recycle=0`.".to_string()];
     match setting_on.and_then(|s| s.file.clone().zip(s.line)) {
-        Some((file, line)) => remedy.push(format!(
-            "Delete the line `net.ipv4.tcp_tw_recycle = ...` at {file}:{line} so it does not come back at boot."
-        )),
+        Some((file, line)) => {
+            remedy.push(format!(
+                "Delete the line `net.ipv4.tcp_tw_recycle = ...` at {file}:{line} so it does not come back at boot."
+            ));
+            remedy.push(
+                "Check no other file sets it: `grep -rn tcp_tw_recycle /etc/sysctl.conf \
+                 /etc/sysctl.d/ /run/sysctl.d/ /usr/lib/sysctl.d/`."
+                    .to_string(),
+            );
+        }
         None => remedy.push(
             "Delete `net.ipv4.tcp_tw_recycle` from /etc/sysctl.conf and /etc/sysctl.d/*.conf: \
              `grep -rn tcp_tw_recycle /etc/sysctl.conf /etc/sysctl.d/ /usr/lib/sysctl.d/`."
@@ -231,7 +238,11 @@ pub fn tw_recycle(window: &Window) -> RuleOutcome {
 
     let mut finding = FindingText {
         id: "tw-recycle",
-        title: "tcp_tw_recycle drops SYNs from clients behind NAT".to_string(),
+        title: if severity == Severity::Info && setting_on.is_some_and(|s| !s.live) {
+            "net.ipv4.tcp_tw_recycle is configured, but this kernel no longer has it".to_string()
+        } else {
+            "tcp_tw_recycle drops SYNs from clients behind NAT".to_string()
+        },
         summary,
         explanation,
         remedy,
