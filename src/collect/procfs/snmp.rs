@@ -24,6 +24,13 @@ struct PendingHeader<'t> {
     names: &'t str,
 }
 
+/// True for a token that is meant as a number (`-1`, `123`, or too many digits to hold):
+/// what tells a value line from a header line.
+fn looks_numeric(token: &str) -> bool {
+    let digits = token.strip_prefix('-').unwrap_or(token);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// Parses /proc/net/snmp or /proc/net/netstat text. `file` names the source in errors and
 /// skipped entries. Errors only when nothing at all could be understood.
 pub fn parse_snmp_pairs(text: &str, file: &str) -> Result<ParsedCounters, ParseError> {
@@ -66,7 +73,7 @@ pub fn visit_snmp_pairs(
             continue;
         }
         let first = rest.split_ascii_whitespace().next();
-        let is_value_line = first.is_some_and(|t| parse_decimal(t).is_some());
+        let is_value_line = first.is_some_and(looks_numeric);
         if !is_value_line {
             if first.is_none() {
                 // `Section:` with nothing after it: no fields to name.
