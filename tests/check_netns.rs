@@ -307,24 +307,16 @@ fn an_accept_queue_overflow_gives_listen_overflow() {
         "{counter}"
     );
     assert!(counter["per_second"].as_f64().is_some_and(|r| r >= 1.0));
-    // With the socket table, the listener is named and the somaxconn cap recognised; without
-    // it the finding says the listener is unknown.
-    let sockets: Vec<&Value> = finding["evidence"]
+    // The socket table names the listener, full at its limit of 1, capped by somaxconn.
+    let socket = finding["evidence"]
         .as_array()
-        .map(|e| e.iter().filter(|e| e["kind"] == "socket").collect())
-        .unwrap_or_default();
-    if sockets.is_empty() {
-        let summary = finding["summary"].as_str().unwrap_or_default();
-        assert!(
-            summary.contains("unknown") || summary.contains("bursts"),
-            "{summary}"
-        );
-    } else {
-        assert!(
-            sockets
-                .iter()
-                .any(|s| s["local"] == addr.to_string().as_str()),
-            "{finding:#}"
-        );
-    }
+        .and_then(|e| {
+            e.iter()
+                .find(|e| e["kind"] == "socket" && e["local"] == addr.to_string().as_str())
+        })
+        .unwrap_or_else(|| panic!("the listener {addr} is not named: {finding:#}"));
+    assert_eq!(socket["backlog"], 1, "{socket}");
+    assert_eq!(socket["capped_by_somaxconn"], true, "{socket}");
+    let summary = finding["summary"].as_str().unwrap_or_default();
+    assert!(summary.contains(&addr.to_string()), "{summary}");
 }

@@ -4,6 +4,7 @@ pub mod check;
 pub mod counter_delta;
 pub mod finding;
 pub mod rules;
+pub mod sockets;
 pub mod window;
 
 pub use finding::{Evidence, Finding, NotEvaluated, Severity};

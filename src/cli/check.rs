@@ -1,7 +1,7 @@
 //! `netdoctor check`: argument definitions and glue.
 //!
 //! Enters the target, samples the counters twice `--interval` seconds apart (once with
-//! `--interval 0`), adds the socket and sysctl views where their collectors exist, runs the
+//! `--interval 0`), adds the socket and sysctl views to the later sample, runs the
 //! rules (`analyze::check::run_check`) and prints the report. The exit code is the verdict:
 //! 0 ok, 1 warning, 2 critical, 3 unknown (usage or runtime error).
 
@@ -18,7 +18,7 @@ use crate::analyze::check::{CheckOptions, run_check};
 use crate::analyze::rules;
 use crate::analyze::window::Window;
 use crate::collect::procfs::Collector;
-use crate::collect::{Target, enter_target, sysconf, sysctl as live};
+use crate::collect::{ProcPaths, Target, enter_target, sockdiag, sysconf, sysctl as live};
 use crate::render::{Style, check as render};
 use crate::snapshot::{Snapshot, SourceStatus, SysctlKey};
 
@@ -97,7 +97,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<i32> {
 /// the socket and sysctl views.
 fn sample_target(target: &Target, interval: f64) -> anyhow::Result<(Option<Snapshot>, Snapshot)> {
     let paths = enter_target(target)?;
-    let mut collector = Collector::open(paths);
+    let mut collector = Collector::open(paths.clone());
     let first = collector.sample()?;
     let (before, mut after) = if interval > 0.0 {
         wait_with_progress(interval);
@@ -106,7 +106,7 @@ fn sample_target(target: &Target, interval: f64) -> anyhow::Result<(Option<Snaps
     } else {
         (None, first)
     };
-    add_socket_view(target, &mut after);
+    add_socket_view(&paths, &mut after);
     add_sysctl_view(target, &mut after);
     Ok((before, after))
 }
@@ -135,17 +135,17 @@ fn wait_with_progress(interval: f64) {
     let _ = write!(stderr.lock(), "\r{:70}\r", "");
 }
 
-/// HOOK(h-sockets): fills `snapshot.sockets` once the socket collector is in main. Until
-/// then the source is recorded as missing and the socket-based rules say what they lacked.
-fn add_socket_view(target: &Target, snapshot: &mut Snapshot) {
-    let _ = target;
-    if snapshot.sockets.is_none() {
-        snapshot.set_source(SourceStatus::missing(
-            "sockets",
-            "sock_diag",
-            "the socket collector is not built into this version",
-        ));
-    }
+/// Fills `snapshot.sockets` (listeners with their accept queues, ports in use per
+/// destination) from sock_diag, or /proc/net/tcp when netlink is not available, and records
+/// the source status either way.
+fn add_socket_view(paths: &ProcPaths, snapshot: &mut Snapshot) {
+    let (view, status) =
+        sockdiag::collect_for_snapshot(paths, &sockdiag::CollectOptions::default());
+    snapshot.sockets = view.map(|mut view| {
+        crate::analyze::sockets::annotate(&mut view);
+        view
+    });
+    snapshot.set_source(status);
 }
 
 /// Fills `snapshot.sysctl`: live values under /proc/sys (of the entered namespace, or of

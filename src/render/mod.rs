@@ -5,6 +5,7 @@
 
 pub mod check;
 pub mod counters;
+pub mod sockets;
 pub mod sysctl;
 
 use std::io::IsTerminal;

@@ -86,8 +86,11 @@ pub fn tcp_retransmits(window: &Window) -> RuleOutcome {
     }
     let mut finding = FindingText {
         id: "tcp-retransmits",
-        title: "TCP retransmits a large share of segments: loss on the path or at a peer"
-            .to_string(),
+        title: if ratio_now.and_then(judge_ratio).is_none() && syn_severity.is_some() {
+            "Handshakes are retransmitted: SYNs or SYN-ACKs go unanswered".to_string()
+        } else {
+            "TCP retransmits a large share of segments: loss on the path or at a peer".to_string()
+        },
         summary: summary.trim().to_string(),
         explanation: "A segment is retransmitted when its ACK does not come back in time or \
             duplicate ACKs report it lost. A few tenths of a percent is normal on the internet; \

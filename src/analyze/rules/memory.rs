@@ -233,14 +233,31 @@ pub fn orphan_limit(window: &Window) -> RuleOutcome {
     let max = window.sysctl("net.ipv4.tcp_max_orphans");
     let max_value = max.as_ref().and_then(|m| m.as_i64());
     let (Some(orphans), Some(limit)) = (orphans, max_value) else {
+        let max_reason = window
+            .after
+            .sysctl
+            .as_ref()
+            .and_then(|v| v.key("net.ipv4.tcp_max_orphans"))
+            .and_then(|k| k.live_missing.clone());
+        let in_namespace = matches!(
+            window.after.origin,
+            crate::snapshot::Origin::Netns { .. } | crate::snapshot::Origin::Pid { .. }
+        );
+        let max_words = match max_reason {
+            Some(_) if in_namespace => "sysctl net.ipv4.tcp_max_orphans (a host-wide setting: \
+                                        not visible inside a network namespace)"
+                .to_string(),
+            Some(reason) => format!("sysctl net.ipv4.tcp_max_orphans ({reason})"),
+            None => "sysctl net.ipv4.tcp_max_orphans (not in the data)".to_string(),
+        };
         let mut missing = Vec::new();
         if orphans.is_none() {
-            missing.push("sockstat TCP orphan");
+            missing.push("sockstat TCP orphan (not in the data)".to_string());
         }
         if max_value.is_none() {
-            missing.push("sysctl net.ipv4.tcp_max_orphans");
+            missing.push(max_words);
         }
-        return RuleOutcome::missing(format!("{} (not in the data)", missing.join(" and ")));
+        return RuleOutcome::missing(missing.join(" and "));
     };
     if limit <= 0 {
         return RuleOutcome::quiet();
