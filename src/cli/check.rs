@@ -138,11 +138,24 @@ fn wait_with_progress(interval: f64) {
 /// Fills `snapshot.sockets` (listeners with their accept queues, ports in use per
 /// destination) from sock_diag, or /proc/net/tcp when netlink is not available, and records
 /// the source status either way.
+///
+/// Owners are looked up only when a listener is at its limit: naming the process matters
+/// then, and walking every /proc/PID/fd otherwise would cost more than the rest of `check`.
 fn add_socket_view(paths: &ProcPaths, snapshot: &mut Snapshot) {
-    let (view, status) =
-        sockdiag::collect_for_snapshot(paths, &sockdiag::CollectOptions::default());
+    let options = sockdiag::CollectOptions {
+        owners: false,
+        ..sockdiag::CollectOptions::default()
+    };
+    let (view, status) = sockdiag::collect_for_snapshot(paths, &options);
     snapshot.sockets = view.map(|mut view| {
         crate::analyze::sockets::annotate(&mut view);
+        let any_full = view
+            .listeners
+            .iter()
+            .any(|l| l.backlog.is_some_and(|b| l.queue > 0 && l.queue >= b));
+        if any_full && paths.live {
+            sockdiag::fill_owners(&paths.proc_dir, &mut view);
+        }
         view
     });
     snapshot.set_source(status);
