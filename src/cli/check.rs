@@ -68,9 +68,12 @@ pub fn run(args: CheckArgs) -> anyhow::Result<i32> {
     let (before, after) = if args.source.from.is_empty() {
         sample_target(&args.source.target(), args.interval)?
     } else {
-        // HOOK(h-ingest): `ingest::load(&args.source.from, args.source.use_mtime)` will
-        // return the snapshot(s) of the pasted files (two dated pastes of one host give a
-        // pair). Until it lands, --from is a clear error (exit 3).
+        // HOOK(h-ingest): once `cli::from` (ingest) is in main, replace the bail with
+        //     let (mut series, _report) = super::from::load_series(&args.source)?;
+        //     let after = series.pop().context("no snapshot from --from")?;
+        //     (series.pop(), after)
+        // (the last two dated pastes make the window). Verified against h-ingest + h-kb +
+        // h-tcpext: the story's netstat -s and sysctl.conf give exit 2, tw-recycle first.
         bail!("`check --from` needs the ingest module, which is not built into this version");
     };
     let window = match &before {

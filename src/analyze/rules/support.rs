@@ -185,7 +185,8 @@ fn lifetime_phrase(
         _ if window.lifetime_words() != "since boot" => {
             format!("{amount} {noun} {}", window.lifetime_words())
         }
-        _ => format!("{amount} {noun} in total (over a time the data does not show)"),
+        // The time they accumulated over is unknown (a paste): the report says so once.
+        _ => format!("{amount} {noun} in total"),
     }
 }
 
