@@ -1161,3 +1161,97 @@ fn every_rule_id_has_a_knowledge_base_entry() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Robustness: any numbers, any shape, never a panic, never an unmeasured rate.
+
+/// Every counter name the registry mentions, plus a few the rules read besides.
+fn rule_counter_names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = rules::RULES
+        .iter()
+        .flat_map(|r| r.needs.iter().copied())
+        .filter(|n| !n.contains(':') && !n.contains(' ') && !n.contains('.'))
+        .collect();
+    names.extend([
+        "TcpExtSyncookiesRecv",
+        "TcpExtListenOverflows",
+        "Udp6MemErrors",
+        "SoftnetDropped",
+        "SoftnetTimeSqueeze",
+    ]);
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn rules_never_panic_and_never_invent_rates(
+        before_values in proptest::collection::vec(proptest::num::i64::ANY, 40),
+        after_values in proptest::collection::vec(proptest::num::i64::ANY, 40),
+        elapsed in proptest::option::of(-10.0f64..1e6),
+        uptime in proptest::option::of(-1.0f64..1e9),
+        kernel in proptest::option::of("[0-9]{1,2}\\.[0-9]{1,3}[a-z0-9.-]{0,10}"),
+        softnet in proptest::collection::vec((proptest::num::u32::ANY, proptest::num::u32::ANY), 0..4),
+        sockstat in proptest::collection::vec(proptest::num::i64::ANY, 3),
+        fill in proptest::option::of((proptest::num::u64::ANY, proptest::num::u64::ANY)),
+        sysctls in proptest::collection::vec("[ -~]{0,12}", 4),
+    ) {
+        let names = rule_counter_names();
+        let counters = |values: &[i64]| -> Vec<(&'static str, i128)> {
+            names
+                .iter()
+                .zip(values.iter().cycle())
+                .map(|(n, v)| (*n, i128::from(*v)))
+                .collect()
+        };
+        let mut before = snap(&counters(&before_values), 0.0);
+        let mut after = snap(&counters(&after_values), 0.0);
+        before.host.kernel = kernel.clone();
+        after.host.kernel = kernel;
+        after.host.uptime_s = uptime;
+        after.monotonic_s = elapsed.and_then(|e| before.monotonic_s.map(|b| b + e));
+        before.softnet = softnet
+            .iter()
+            .enumerate()
+            .map(|(i, (d, _))| SoftnetCpu { cpu: i as u32, dropped: *d, ..SoftnetCpu::default() })
+            .collect();
+        after.softnet = softnet
+            .iter()
+            .enumerate()
+            .map(|(i, (_, d))| SoftnetCpu { cpu: i as u32, dropped: *d, time_squeeze: *d, ..SoftnetCpu::default() })
+            .collect();
+        after.sockstat = vec![SockstatLine {
+            protocol: "TCP".into(),
+            fields: vec![
+                ("orphan".into(), sockstat[0]),
+                ("tw".into(), sockstat[1]),
+                ("mem".into(), sockstat[2]),
+            ],
+        }];
+        after.conntrack = fill.map(|(count, max)| Conntrack {
+            count: Some(count),
+            max: Some(max),
+            ..Conntrack::default()
+        });
+        after.sysctl = Some(sysctl_view(&[
+            ("net.ipv4.tcp_tw_recycle", sysctls[0].as_str()),
+            ("net.ipv4.tcp_mem", sysctls[1].as_str()),
+            ("net.ipv4.tcp_max_orphans", sysctls[2].as_str()),
+            ("net.ipv4.ip_local_port_range", sysctls[3].as_str()),
+        ]));
+        let _ = run_check(&Window::pair(&before, &after), &CheckOptions::default());
+        let single = run_check(&Window::single(&after), &CheckOptions::default());
+        for f in &single.findings {
+            for e in &f.evidence {
+                if let Evidence::Counter { delta, per_second, .. } = e {
+                    proptest::prop_assert!(delta.is_none() && per_second.is_none());
+                }
+            }
+        }
+        let _ = netdoctor::render::check::human(&single, netdoctor::render::Style::plain());
+        proptest::prop_assert!(netdoctor::render::check::json(&single).is_ok());
+    }
+}

@@ -22,6 +22,9 @@ use crate::collect::{ProcPaths, Target, enter_target, sockdiag, sysconf, sysctl 
 use crate::render::{Style, check as render};
 use crate::snapshot::{Snapshot, SourceStatus, SysctlKey};
 
+/// Seconds between the two samples unless `--interval` says otherwise.
+const DEFAULT_INTERVAL_S: f64 = 5.0;
+
 /// The longest interval accepted, in seconds.
 const MAX_INTERVAL_S: f64 = 3600.0;
 
@@ -33,9 +36,11 @@ netdoctor check --netns blue --json    a namespace, as netdoctor.check/v1 JSON\n
 netdoctor check --min-severity warning Nagios/Icinga style: exit 0 ok, 1 warning, 2 critical, 3 unknown"
 )]
 pub struct CheckArgs {
-    /// Seconds between the two samples; 0 judges lifetime totals only (no rates)
-    #[arg(long, value_name = "SECS", default_value_t = 5.0, value_parser = parse_interval)]
-    pub interval: f64,
+    /// Seconds between the two samples; 0 judges lifetime totals only (no rates). Default 5,
+    /// and 0 with --root (a captured tree does not change; give --interval to sample a live
+    /// /proc mounted elsewhere)
+    #[arg(long, value_name = "SECS", value_parser = parse_interval)]
+    pub interval: Option<f64>,
     /// Leave out findings below this severity: info, warning, critical (the exit status
     /// follows the findings shown)
     #[arg(long, value_name = "LEVEL", default_value = "info", value_parser = parse_severity)]
@@ -66,7 +71,12 @@ fn parse_severity(text: &str) -> Result<Severity, String> {
 
 pub fn run(args: CheckArgs) -> anyhow::Result<i32> {
     let (before, after) = if args.source.from.is_empty() {
-        sample_target(&args.source.target(), args.interval)?
+        let target = args.source.target();
+        let interval = args.interval.unwrap_or(match target {
+            Target::Root(_) => 0.0,
+            _ => DEFAULT_INTERVAL_S,
+        });
+        sample_target(&target, interval)?
     } else {
         // HOOK(h-ingest): once `cli::from` (ingest) is in main, replace the bail with
         //     let (mut series, _report) = super::from::load_series(&args.source)?;
