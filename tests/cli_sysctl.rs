@@ -302,3 +302,84 @@ fn errors_exit_3() {
     let out = run(&["sysctl", "--from", "/nonexistent/sysctl.conf"]);
     assert_eq!(out.status.code(), Some(3));
 }
+
+#[test]
+fn captured_tree_absence_is_not_proof_except_for_removed_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "/proc/sys/kernel/osrelease", "6.1.0-18-amd64\n");
+    write(root, "/proc/sys/net/core/somaxconn", "4096\n");
+    write(
+        root,
+        "/etc/sysctl.conf",
+        "net.ipv4.tcp_tw_recycle = 1\nnet.ipv4.tcp_fin_timeout = 30\n",
+    );
+    let shown = root.display().to_string();
+    let doc = json(&["sysctl", "--root", &shown, "--json"]);
+    let findings = doc["findings"].as_array().unwrap();
+    let severity_of = |id: &str, key: &str| {
+        findings
+            .iter()
+            .find(|f| f["id"] == id && f["title"].as_str().unwrap().contains(key))
+            .map(|f| f["severity"].as_str().unwrap().to_string())
+    };
+    assert_eq!(
+        severity_of("sysctl-unknown-key", "tcp_tw_recycle").as_deref(),
+        Some("warning")
+    );
+    assert_eq!(
+        severity_of("sysctl-unknown-key", "tcp_fin_timeout").as_deref(),
+        Some("info")
+    );
+    assert_eq!(
+        severity_of("tw-recycle", "tcp_tw_recycle").as_deref(),
+        Some("warning")
+    );
+    let fin = doc["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["key"] == "net.ipv4.tcp_fin_timeout")
+        .unwrap();
+    assert!(
+        fin["live_missing"]
+            .as_str()
+            .unwrap()
+            .starts_with("not in this tree")
+    );
+}
+
+#[test]
+fn external_node_exporter_tree() {
+    let tree = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/fixtures/external/node_exporter/collector/fixtures"
+    );
+    if !Path::new(tree).join("proc/sys").is_dir() {
+        println!("SKIP external_node_exporter_tree: {tree} absent");
+        return;
+    }
+    let expected =
+        fs::read_to_string(Path::new(tree).join("proc/sys/net/netfilter/nf_conntrack_max"))
+            .unwrap_or_default();
+    // Our configuration beside the captured /proc: the file agrees with the capture.
+    let dir = tempfile::tempdir().unwrap();
+    symlink(Path::new(tree).join("proc"), dir.path().join("proc")).unwrap();
+    write(
+        dir.path(),
+        "/etc/sysctl.conf",
+        &format!("net.netfilter.nf_conntrack_max = {}\n", expected.trim()),
+    );
+    let root = dir.path().display().to_string();
+    let doc = json(&["sysctl", "--root", &root, "--json", "net.netfilter"]);
+    let max = doc["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["key"] == "net.netfilter.nf_conntrack_max")
+        .cloned()
+        .unwrap_or_else(|| panic!("nf_conntrack_max missing: {doc:#}"));
+    assert_eq!(max["live"].as_str(), Some(expected.trim()));
+    assert_eq!(max["configured"].as_str(), Some(expected.trim()));
+    assert!(doc["findings"].as_array().unwrap().is_empty(), "{doc:#}");
+}

@@ -392,3 +392,33 @@ fn syn_recv_counted_per_listener_like_ss() {
         Value::Null
     );
 }
+
+#[test]
+fn reuseport_group_is_shown_together() {
+    require!("reuseport_group_is_shown_together");
+    let ns = Netns::create();
+    let _holder = ns.hold(&[
+        "R",
+        "127.0.0.1",
+        "8080",
+        "16",
+        "R",
+        "127.0.0.1",
+        "8080",
+        "16",
+        "L",
+        "127.0.0.1",
+        "8081",
+        "16",
+    ]);
+    let doc = ns.netdoctor_json(&["--listen"]);
+    let listeners = doc["listeners"].as_array().unwrap();
+    assert_eq!(listeners.len(), 3);
+    // Members of the group are adjacent and carry the group size.
+    assert_eq!(listeners[0]["local"], "127.0.0.1:8080");
+    assert_eq!(listeners[1]["local"], "127.0.0.1:8080");
+    assert_eq!(listeners[0]["reuseport_group_size"], 2);
+    assert_eq!(listeners[1]["reuseport_group_size"], 2);
+    assert_eq!(listeners[2]["reuseport_group_size"], 1);
+    assert_ne!(listeners[0]["inode"], listeners[1]["inode"]);
+}

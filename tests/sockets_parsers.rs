@@ -181,3 +181,59 @@ proptest! {
         prop_assert_eq!(parsed.sockets.len() + parsed.skipped.len(), 1);
     }
 }
+
+fn arbitrary_socket() -> impl Strategy<Value = netdoctor::collect::sockdiag::TcpSocket> {
+    (
+        any::<u8>(),
+        any::<bool>(),
+        any::<u128>(),
+        any::<u16>(),
+        any::<u128>(),
+        any::<u16>(),
+        any::<(u32, u32, u32, u64)>(),
+    )
+        .prop_map(
+            |(state, v6, local, lport, remote, rport, (r, w, uid, inode))| {
+                let ip = |bits: u128| -> std::net::IpAddr {
+                    if v6 {
+                        std::net::Ipv6Addr::from(bits).into()
+                    } else {
+                        // Few distinct v4 addresses so that groups and listeners collide.
+                        std::net::Ipv4Addr::from((bits as u32) & 0x0000_0003).into()
+                    }
+                };
+                netdoctor::collect::sockdiag::TcpSocket {
+                    state: TcpState(state % 16),
+                    local: std::net::SocketAddr::new(ip(local), lport % 4),
+                    remote: std::net::SocketAddr::new(ip(remote), rport % 4),
+                    rqueue: r,
+                    wqueue: w,
+                    uid,
+                    inode,
+                }
+            },
+        )
+}
+
+proptest! {
+    #[test]
+    fn any_socket_list_builds_a_view_without_panicking(
+        sockets in proptest::collection::vec(arbitrary_socket(), 0..60),
+        states in any::<u32>(),
+        top in 0usize..5,
+        range in any::<(u16, u16)>(),
+        reserved in proptest::collection::vec(any::<(u16, u16)>(), 0..4),
+        somaxconn in any::<Option<u64>>(),
+    ) {
+        let options = ViewOptions { states, port: None, top, backlog_known: true };
+        let mut view = netdoctor::collect::sockdiag::view::build_view(&sockets, "sock_diag", &options);
+        view.somaxconn = somaxconn;
+        view.ip_local_port_range = Some(range);
+        view.ip_local_reserved_ports = Some(reserved);
+        netdoctor::analyze::sockets::annotate(&mut view);
+        prop_assert!(view.destinations.len() <= top);
+        prop_assert!(view.port_usage.len() <= top);
+        let counted: u64 = view.states.iter().map(|(_, c)| *c).sum();
+        prop_assert_eq!(counted, view.total);
+    }
+}

@@ -499,3 +499,117 @@ proptest! {
         prop_assert!(sysconf::glob_match(&text.replace(['[', ']', '\\', '*', '?'], "?"), &text));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Explicit assignments spread over files: the winner is the last one in application
+    /// order (files by name), and every earlier one with another file/line is an override.
+    #[test]
+    fn last_assignment_wins_across_files(
+        lines in proptest::collection::vec((0usize..4, 0usize..3, 0u32..1000), 1..30)
+    ) {
+        const KEYS: [&str; 3] = ["net.core.somaxconn", "vm.swappiness", "net/ipv4/tcp_fin_timeout"];
+        let mut texts = vec![String::new(); 4];
+        for (file, key, value) in &lines {
+            texts[*file].push_str(&format!("{} = {value}\n", KEYS[*key]));
+        }
+        let files = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| sysconf::conf_file_from_text(&format!("/etc/sysctl.d/{i}.conf"), t))
+            .collect();
+        let config = ConfigSet { loader: systemd(), files };
+        let mut expand = |_: &str| Vec::new();
+        let (resolved, _) = resolve_winners(&config, &mut expand);
+        // Model: application order = file index, then line order.
+        let mut ordered: Vec<(usize, usize, u32)> = Vec::new();
+        for file in 0..4 {
+            for (f, key, value) in &lines {
+                if *f == file {
+                    ordered.push((file, *key, *value));
+                }
+            }
+        }
+        for (k, name) in KEYS.iter().enumerate() {
+            let dotted = sysconf::path_to_dotted(&sysconf::normalize_key(name).unwrap());
+            let expected: Vec<&(usize, usize, u32)> = ordered.iter().filter(|(_, key, _)| *key == k).collect();
+            let got = resolved.iter().find(|r| r.key == dotted);
+            match (expected.last(), got) {
+                (None, None) => {}
+                (Some((file, _, value)), Some(r)) => {
+                    prop_assert_eq!(&r.winner.value, &value.to_string());
+                    prop_assert_eq!(&r.winner.file, &format!("/etc/sysctl.d/{file}.conf"));
+                    prop_assert_eq!(r.overrides.len(), expected.len() - 1);
+                }
+                (e, g) => prop_assert!(false, "expected {:?}, got {:?}", e, g),
+            }
+        }
+    }
+}
+
+#[test]
+fn repeated_glob_with_same_value_keeps_its_place_under_systemd_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    key(root, "net.ipv4.conf.v0.rp_filter", "0");
+    write(
+        root,
+        "/etc/sysctl.d/10-g.conf",
+        "net.ipv4.conf.*.rp_filter = 1\nnet.ipv4.conf.v*.rp_filter = 2\nnet.ipv4.conf.*.rp_filter = 1\n",
+    );
+    let systemd_winner = winners(root, &load_system(root, systemd()));
+    assert_eq!(systemd_winner[0].1, "2");
+    assert_eq!(systemd_winner[0].3, 2);
+    let procps_winner = winners(root, &load_system(root, procps()));
+    assert_eq!(procps_winner[0].1, "1");
+    assert_eq!(procps_winner[0].3, 3);
+}
+
+#[test]
+fn many_glob_lines_resolve_quickly() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for iface in ["all", "default", "eth0", "lo"] {
+        key(root, &format!("net.ipv4.conf.{iface}.rp_filter"), "0");
+    }
+    let mut text = String::new();
+    for n in 0..30_000u32 {
+        text.push_str(&format!("net.ipv4.conf.*.rp_filter = {}\n", n % 3));
+    }
+    write(root, "/etc/sysctl.d/10-globs.conf", &text);
+    let start = Instant::now();
+    for loader in [systemd(), procps()] {
+        let w = winners(root, &load_system(root, loader));
+        assert_eq!(w.len(), 4);
+        // 29999 % 3 == 2; under systemd the pattern moved to the end with that value.
+        assert!(w.iter().all(|(_, v, _, line)| v == "2" && *line == 30_000));
+    }
+    assert!(start.elapsed().as_secs() < 20, "took {:?}", start.elapsed());
+}
+
+#[test]
+fn configuration_only_view_of_the_story_paste() {
+    let text = fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/story/sysctl.conf"
+    ))
+    .unwrap();
+    let config = ConfigSet {
+        loader: LoaderChoice {
+            kind: LoaderKind::Files,
+            reason: "paste".into(),
+        },
+        files: vec![sysconf::conf_file_from_text("sysctl.conf", &text)],
+    };
+    let view = netdoctor::collect::sysctl::configured_view(&config);
+    assert_eq!(view.keys.len(), 5);
+    let mut snapshot = netdoctor::snapshot::Snapshot::new(netdoctor::snapshot::Origin::Files {
+        files: vec!["sysctl.conf".into()],
+    });
+    snapshot.sysctl = Some(view);
+    let findings = netdoctor::analyze::rules::sysctl::evaluate(&snapshot);
+    let ids: Vec<&str> = findings.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, vec!["tw-recycle"]);
+    assert!(findings[0].summary.contains("kernel version is unknown"));
+}

@@ -127,6 +127,18 @@ fn build_tree(root: &Path) {
         "net.ipv4.tcp_syn_retries = 3\n",
     );
     link(root, "/etc/sysctl.d/30-masked.conf", "/dev/null");
+    // The same glob again with the same value: systemd-sysctl keeps its first position (so
+    // 25's v* line wins for v0), procps applies it again (so it wins).
+    write(
+        root,
+        "/usr/lib/sysctl.d/25-glob2.conf",
+        "net.ipv4.conf.v*.rp_filter = 1\n",
+    );
+    write(
+        root,
+        "/etc/sysctl.d/27-glob3.conf",
+        "net.ipv4.conf.*.rp_filter = 2\n",
+    );
     write(
         root,
         "/usr/local/lib/sysctl.d/40-local.conf",
@@ -166,6 +178,19 @@ fn build_tree(root: &Path) {
 /// Applies the tree with the real tool inside the namespace, the tree's directories mounted
 /// over the system ones in a private mount namespace.
 fn apply(ns: &Netns, tree: &Path, tool: &str) -> std::process::Output {
+    for dir in [
+        "etc/sysctl.d",
+        "run/sysctl.d",
+        "usr/lib/sysctl.d",
+        "usr/local/lib/sysctl.d",
+    ] {
+        fs::create_dir_all(tree.join(dir)).unwrap();
+    }
+    // Markers prove the bind mounts took effect before the tool runs: without them the tool
+    // would read the host's own files (and write global keys on the host).
+    for dir in ["etc/sysctl.d", "usr/lib/sysctl.d"] {
+        fs::write(tree.join(dir).join(".netdoctor-test-tree"), "").unwrap();
+    }
     let t = tree.display();
     let script = format!(
         "set -e
@@ -178,6 +203,8 @@ mount --bind '{t}/run/sysctl.d' /run/sysctl.d
 mount -t tmpfs nd-local /usr/local/lib
 mkdir -p /usr/local/lib/sysctl.d
 mount --bind '{t}/usr/local/lib/sysctl.d' /usr/local/lib/sysctl.d
+[ -e /etc/sysctl.d/.netdoctor-test-tree ] || exit 97
+[ -e /usr/lib/sysctl.d/.netdoctor-test-tree ] || exit 97
 set +e
 {tool}
 exit 0
@@ -293,8 +320,9 @@ fn winner<'a>(winners: &'a [(String, String)], key: &str) -> Option<&'a str> {
 
 #[test]
 fn agrees_with_procps_sysctl_system() {
+    // --pattern keeps the tool to net.* keys, whatever happens.
     let Some(w) = agree(
-        "sysctl -q --system",
+        "sysctl -q --system --pattern '^net[.]'",
         "/sbin/sysctl",
         "agrees_with_procps_sysctl_system",
     ) else {
@@ -322,8 +350,10 @@ fn agrees_with_systemd_sysctl() {
         println!("SKIP agrees_with_systemd_sysctl: systemd-sysctl not installed");
         return;
     };
+    // --prefix keeps the tool to net.* keys, whatever happens.
+    let tool = format!("{binary} --prefix=/net");
     let Some(w) = agree(
-        binary,
+        &tool,
         "/usr/lib/systemd/systemd-sysctl",
         "agrees_with_systemd_sysctl",
     ) else {
@@ -334,4 +364,159 @@ fn agrees_with_systemd_sysctl() {
     assert_eq!(winner(&w, "net.core.somaxconn"), Some("6000"));
     assert_eq!(winner(&w, "net.ipv4.tcp_timestamps"), Some("0"));
     assert_eq!(winner(&w, "net.ipv4.conf.all.rp_filter"), Some("2"));
+    assert_eq!(winner(&w, "net.ipv4.conf.v0.rp_filter"), Some("1"));
+}
+
+#[test]
+fn drift_causes_on_a_real_kernel() {
+    const TEST: &str = "drift_causes_on_a_real_kernel";
+    if let Some(reason) = skip_reason() {
+        println!("SKIP {TEST}: {reason}");
+        return;
+    }
+    if which("sysctl").is_none() {
+        println!("SKIP {TEST}: procps sysctl not found");
+        return;
+    }
+    let tree = tempfile::tempdir().unwrap();
+    let root = tree.path();
+    // tcp_tw_reuse accepts 0..2 only: the write fails with EINVAL.
+    write(
+        root,
+        "/etc/sysctl.d/10-tuning.conf",
+        "net.ipv4.tcp_tw_reuse = 5\nnet.ipv4.tcp_fin_timeout = 33\nnet.ipv4.tcp_keepalive_time = 999\n",
+    );
+    write(root, "/etc/sysctl.conf", "");
+    write(root, "/sbin/sysctl", "");
+    link(root, "/proc", "/proc");
+    let ns = Netns::create().unwrap();
+    let applied = apply(&ns, root, "sysctl -q --system --pattern '^net[.]'");
+    let stderr = String::from_utf8_lossy(&applied.stderr);
+    assert!(
+        stderr.contains("tcp_tw_reuse"),
+        "procps should report the failed write: {stderr}"
+    );
+    let changed = ns.exec(&["sysctl", "-q", "-w", "net.ipv4.tcp_fin_timeout=44"]);
+    assert!(changed.status.success());
+    let doc = netdoctor_json(&ns, root);
+    let drift: Vec<&Value> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"] == "sysctl-drift")
+        .collect();
+    let about = |key: &str| {
+        drift
+            .iter()
+            .find(|f| f["title"].as_str().unwrap_or_default().starts_with(key))
+            .map(|f| f["summary"].as_str().unwrap_or_default().to_string())
+            .unwrap_or_else(|| panic!("no drift finding for {key}: {:#}", doc["findings"]))
+    };
+    assert!(about("net.ipv4.tcp_tw_reuse").contains("EINVAL"));
+    assert!(about("net.ipv4.tcp_fin_timeout").contains("changed at runtime"));
+    assert_eq!(drift.len(), 2, "{:#}", doc["findings"]);
+}
+
+#[test]
+fn netns_option_reads_that_namespace() {
+    const TEST: &str = "netns_option_reads_that_namespace";
+    if let Some(reason) = skip_reason() {
+        println!("SKIP {TEST}: {reason}");
+        return;
+    }
+    let ns = Netns::create().unwrap();
+    let set = ns.exec(&["sh", "-c", "echo 777 > /proc/sys/net/core/somaxconn"]);
+    assert!(set.status.success());
+    let out = Command::new(env!("CARGO_BIN_EXE_netdoctor"))
+        .args(["sysctl", "--netns", &ns.0, "--json", "net.core.somaxconn"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["keys"][0]["live"], "777", "{doc:#}");
+    // 777 is below the default of this kernel's era: somaxconn-low, judged in that namespace.
+    assert!(
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["id"] == "somaxconn-low")
+    );
+}
+
+/// A child process killed when dropped.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn capped_listener_raises_somaxconn_low() {
+    const TEST: &str = "capped_listener_raises_somaxconn_low";
+    if let Some(reason) = skip_reason() {
+        println!("SKIP {TEST}: {reason}");
+        return;
+    }
+    if which("python3").is_none() {
+        println!("SKIP {TEST}: python3 not found (it holds the listener)");
+        return;
+    }
+    let ns = Netns::create().unwrap();
+    let up = ns.exec(&["ip", "link", "set", "lo", "up"]);
+    assert!(up.status.success());
+    // A listener asking for a backlog of 10000; somaxconn (4096 in a new namespace on >= 5.4,
+    // 128 before) cuts it. It lives at most 30 s.
+    let script = "import socket,time\ns=socket.socket()\ns.bind(('127.0.0.1',7411))\ns.listen(10000)\nprint('ready',flush=True)\ntime.sleep(30)\n";
+    let child = Command::new("ip")
+        .args(["netns", "exec", &ns.0, "python3", "-c", script])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut child = Child(child);
+    let mut ready = String::new();
+    if let Some(out) = child.0.stdout.as_mut() {
+        use std::io::Read;
+        let mut byte = [0u8; 1];
+        while ready.len() < 6 && out.read(&mut byte).unwrap_or(0) == 1 {
+            ready.push(byte[0] as char);
+        }
+    }
+    assert!(
+        ready.starts_with("ready"),
+        "listener did not start: {ready:?}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_netdoctor"))
+        .args(["sysctl", "--netns", &ns.0, "--json", "net.core.somaxconn"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let finding = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "somaxconn-low")
+        .unwrap_or_else(|| panic!("no somaxconn-low: {doc:#}"));
+    let evidence = finding["evidence"].as_array().unwrap();
+    assert!(
+        evidence
+            .iter()
+            .any(|e| e["kind"] == "socket" && e["local"].as_str().unwrap_or("").contains("7411")),
+        "{finding:#}"
+    );
+    drop(child);
 }

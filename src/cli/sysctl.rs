@@ -12,8 +12,10 @@ use clap::Args;
 use super::{EXIT_OK, OutputArgs, SourceArgs};
 use crate::analyze::finding::Evidence;
 use crate::analyze::rules::sysctl as rules;
+use crate::collect::host::read_host_facts;
+use crate::collect::sockdiag::{self, CollectOptions, TcpState, ViewOptions};
 use crate::collect::sysconf::{self, ConfigSet, LoaderChoice, LoaderKind, glob_match};
-use crate::collect::{Target, sysctl as live};
+use crate::collect::{ProcPaths, enter_target, sysctl as live};
 use crate::render::Style;
 use crate::render::sysctl::{self as render, SysctlReport};
 use crate::snapshot::{Origin, Snapshot, SourceStatus};
@@ -36,29 +38,26 @@ pub struct SysctlArgs {
 }
 
 pub fn run(args: SysctlArgs) -> anyhow::Result<i32> {
-    let (root, origin, is_live) = match args.source.target() {
-        Target::Live => (PathBuf::from("/"), Origin::Live, true),
-        Target::Root(dir) => {
-            if !dir.is_dir() {
-                bail!("--root {}: not a directory", dir.display());
-            }
-            let shown = dir.display().to_string();
-            (dir, Origin::Root { dir: shown }, false)
-        }
-        Target::Netns(_) | Target::Pid(_) => bail!(
-            "`sysctl` does not enter other network namespaces yet; run it inside one instead: \
-             `ip netns exec NAME netdoctor sysctl`"
+    // Entering a namespace first makes /proc/sys/net show that namespace's values; the
+    // configuration files are the host's (they apply to the initial namespace at boot).
+    let paths = enter_target(&args.source.target())?;
+    let root = match (&paths.sys_dir, live::root_of(&paths)) {
+        (_, Some(root)) => root,
+        (Err(reason), None) => bail!("cannot read the target's sysctl values: {reason}"),
+        (Ok(dir), None) => bail!(
+            "cannot read the target's sysctl values from {}",
+            dir.display()
         ),
     };
     let (config, origin) = if args.source.from.is_empty() {
         let loader = sysconf::detect_loader(&root);
-        (sysconf::load_system(&root, loader), origin)
+        (sysconf::load_system(&root, loader), paths.origin.clone())
     } else {
         let config = load_from_args(&args.source.from)?;
         let names = config.files.iter().map(|f| f.path.clone()).collect();
         (config, Origin::Files { files: names })
     };
-    let snapshot = collect(&root, is_live, config, origin);
+    let snapshot = collect(&paths, &root, config, origin);
     let evaluation = rules::evaluate_all(&snapshot);
     let mut unavailable = Vec::new();
     for source in &snapshot.sources {
@@ -102,10 +101,11 @@ pub fn run(args: SysctlArgs) -> anyhow::Result<i32> {
     Ok(EXIT_OK)
 }
 
-/// Builds the snapshot the sysctl rules read: host facts and the sysctl view.
-pub fn collect(root: &Path, is_live: bool, config: ConfigSet, origin: Origin) -> Snapshot {
+/// Builds the snapshot the sysctl rules read: host facts and the sysctl view of the system
+/// under `root` (`/` or `--root DIR`).
+pub fn collect(paths: &ProcPaths, root: &Path, config: ConfigSet, origin: Origin) -> Snapshot {
     let mut snapshot = Snapshot::new(origin);
-    snapshot.host = live::read_host_facts(root, is_live);
+    snapshot.host = read_host_facts(paths);
     let proc_sys = root.join("proc/sys");
     let proc_sys_shown = proc_sys.display().to_string();
     if proc_sys.is_dir() {
@@ -120,14 +120,33 @@ pub fn collect(root: &Path, is_live: bool, config: ConfigSet, origin: Origin) ->
     if snapshot.host.kernel.is_none() {
         snapshot.set_source(SourceStatus::missing(
             "host",
-            &root.join("proc/sys/kernel/osrelease").display().to_string(),
+            &proc_sys.join("kernel/osrelease").display().to_string(),
             "kernel version unknown",
         ));
     }
+    if let Some(note) = &paths.note {
+        snapshot.set_source(note.clone());
+    }
+    // Listeners tell somaxconn-low which backlogs the limit cut (cheap: LISTEN only, no
+    // process lookup). A captured tree or a paste may have none; the rule then says so.
+    let options = CollectOptions {
+        view: ViewOptions {
+            states: TcpState::LISTEN.bit(),
+            ..ViewOptions::default()
+        },
+        owners: false,
+    };
+    let (sockets, status) = sockdiag::collect_for_snapshot(paths, &options);
+    snapshot.set_source(status);
+    snapshot.sockets = sockets.map(|mut view| {
+        crate::analyze::sockets::annotate(&mut view);
+        view
+    });
     let view = live::build_view(root, &config);
-    let mut files_status = SourceStatus::available("sysctl_files", &config.loader.reason);
-    files_status.path = config.loader.kind.as_str().to_string();
-    snapshot.set_source(files_status);
+    snapshot.set_source(SourceStatus::available(
+        "sysctl_files",
+        &format!("{} ({})", config.loader.kind.as_str(), root.display()),
+    ));
     snapshot.sysctl = Some(view);
     snapshot
 }

@@ -16,6 +16,8 @@
 //! whatever the order; `-key` (no `=`) keeps a key out of globs; `-key = value` marks failures as
 //! ignorable (systemd honours it for missing keys, procps does not); `#` and `;` start comments;
 //! a key whose first separator is `.` has its dots and slashes swapped to form the /proc/sys path.
+//! They differ on one point: systemd-sysctl keeps one entry per glob pattern, so the same
+//! pattern repeated with the same value keeps its first place, while procps applies it again.
 //!
 //! [`parse_sysctl_conf`] is pure (text in, assignments and skipped lines out) so the ingest layer
 //! can reuse it for pasted files. [`load_system`] and [`load_files`] do the reading, always under
@@ -193,7 +195,8 @@ pub fn parse_sysctl_conf_full(text: &str, file: &str) -> ParsedConf {
             continue;
         }
         let Some(key) = normalize_key(raw_key) else {
-            out.skipped.push(skipped(line_no, "empty key", raw));
+            out.skipped
+                .push(skipped(line_no, "empty key, or `.`/`..` in its path", raw));
             continue;
         };
         out.assignments.push(ConfAssignment {
@@ -230,7 +233,8 @@ fn skipped(line: usize, reason: &str, text: &str) -> Skipped {
 ///
 /// When the first separator is `.`, dots and slashes are swapped (`net.ipv4.conf.eth0/200.x`
 /// names `net/ipv4/conf/eth0.200/x`); when it is `/`, the key already is a path. Leading
-/// slashes and repeated slashes are dropped. None for an empty key.
+/// slashes and repeated slashes are dropped. None for an empty key, or one with a `.` or `..`
+/// path component (it would name a file outside /proc/sys).
 pub fn normalize_key(raw: &str) -> Option<String> {
     let raw = raw.trim();
     let first_separator = raw.chars().find(|c| *c == '.' || *c == '/');
@@ -240,7 +244,8 @@ pub fn normalize_key(raw: &str) -> Option<String> {
         raw.to_string()
     };
     let cleaned: Vec<&str> = path.split('/').filter(|part| !part.is_empty()).collect();
-    if cleaned.is_empty() {
+    // `.` and `..` would lead out of /proc/sys: no sysctl is named that way.
+    if cleaned.is_empty() || cleaned.iter().any(|part| *part == "." || *part == "..") {
         None
     } else {
         Some(cleaned.join("/"))
@@ -673,8 +678,7 @@ pub fn load_system(root: &Path, loader: LoaderChoice) -> ConfigSet {
 }
 
 /// Loads files named on the command line as the only configuration, in the given order.
-/// `label` gives the name each file is reported under (`-` for standard input is read by the
-/// caller and passed through [`conf_file_from_text`]).
+/// Standard input (`-`) is read by the caller and passed through [`conf_file_from_text`].
 pub fn load_files(paths: &[PathBuf]) -> ConfigSet {
     let files = paths
         .iter()
@@ -796,7 +800,7 @@ pub fn resolve_winners(
     let mut unmatched = Vec::new();
     let mut expansions: std::collections::HashMap<String, Vec<String>> =
         std::collections::HashMap::new();
-    for glob in globs {
+    for glob in globs.iter().copied() {
         let matches = expansions
             .entry(glob.key.clone())
             .or_insert_with(|| expand(&glob.key))
@@ -815,15 +819,48 @@ pub fn resolve_winners(
             entry.push(glob.clone());
         }
     }
+    // The glob line that decides each key. procps applies lines in order, so the last
+    // matching line wins. systemd-sysctl keeps one entry per pattern: a repeated pattern with
+    // the same value keeps its first position, with another value it moves to the end.
+    // Each glob line gets a rank: its place in the application order.
+    let mut rank: std::collections::HashMap<(&str, usize), usize> =
+        std::collections::HashMap::new();
+    let mut pattern_place: std::collections::HashMap<&str, (&str, usize)> =
+        std::collections::HashMap::new();
+    for (sequence, glob) in globs.iter().enumerate() {
+        let place = match pattern_place.get(glob.key.as_str()) {
+            Some((value, place))
+                if config.loader.kind == LoaderKind::SystemdSysctl && *value == glob.value =>
+            {
+                *place
+            }
+            _ => {
+                pattern_place.insert(&glob.key, (&glob.value, sequence));
+                sequence
+            }
+        };
+        let slot = rank.entry((glob.file.as_str(), glob.line)).or_insert(place);
+        *slot = (*slot).max(place);
+    }
     let mut resolved = Vec::with_capacity(order.len());
     for key in order {
         let (mut list, from_glob) = match explicit.remove(&key) {
             Some(list) => (list, false),
             None => (from_globs.remove(&key).unwrap_or_default(), true),
         };
-        let Some(winner) = list.pop() else {
+        // Explicit keys: the last assignment. Glob keys: the line ranked last.
+        let winner_index = if from_glob {
+            list.iter()
+                .enumerate()
+                .max_by_key(|(i, a)| (rank.get(&(a.file.as_str(), a.line)).copied(), *i))
+                .map(|(i, _)| i)
+        } else {
+            list.len().checked_sub(1)
+        };
+        let Some(winner_index) = winner_index else {
             continue;
         };
+        let winner = list.remove(winner_index);
         // The same file line reached twice (Debian's link and procps' own read of
         // /etc/sysctl.conf) is one assignment, not an override.
         list.retain(|a| !(a.file == winner.file && a.line == winner.line));
@@ -852,6 +889,8 @@ mod tests {
             Some("net/ipv4/conf/enp3s0.200/forwarding")
         );
         assert_eq!(normalize_key("  "), None);
+        assert_eq!(normalize_key("/../../etc/shadow"), None);
+        assert_eq!(normalize_key("net/./x"), None);
         assert_eq!(
             path_to_dotted("net/ipv4/conf/enp3s0.200/forwarding"),
             "net.ipv4.conf.enp3s0/200.forwarding"

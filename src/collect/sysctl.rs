@@ -11,12 +11,13 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::io;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use crate::collect::ProcPaths;
 use crate::collect::sysconf::{
     self, ConfigSet, FileState, LoaderKind, dotted_to_path, glob_match, path_to_dotted,
 };
-use crate::snapshot::{HostFacts, SysctlAssignment, SysctlFile, SysctlKey, SysctlView};
+use crate::snapshot::{SysctlAssignment, SysctlFile, SysctlKey, SysctlView};
 
 /// Keys the sysctl rules read even when neither the knowledge base nor a file names them.
 pub const RULE_KEYS: &[&str] = &[
@@ -31,9 +32,14 @@ pub const RULE_KEYS: &[&str] = &[
     "net.ipv4.tcp_rmem",
     "net.ipv4.tcp_wmem",
     "net.ipv4.tcp_abort_on_overflow",
+    "net.ipv4.tcp_max_tw_buckets",
     "net.ipv4.ip_local_port_range",
     "net.ipv4.conf.*.rp_filter",
 ];
+
+/// `live_missing` of a key absent from a captured tree (`--root`): the capture may have left
+/// it out, or that kernel lacks it.
+pub const NOT_IN_TREE: &str = "not in this tree (not captured, or no such key on that kernel)";
 
 /// Why a live value could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -137,6 +143,70 @@ pub fn interesting_keys(root: &Path) -> BTreeSet<String> {
     keys
 }
 
+/// The whole sysctl view of the system under `root` in one call: detects the loader, loads its
+/// files and reads the live values (what `snapshot` and `check` need).
+pub fn collect_view(root: &Path) -> SysctlView {
+    let loader = sysconf::detect_loader(root);
+    let config = sysconf::load_system(root, loader);
+    build_view(root, &config)
+}
+
+/// The directory holding `proc/sys` for a target: DIR for `--root DIR`, `/` otherwise; None
+/// when the target's sysctls cannot be read (a namespace that could not be entered).
+pub fn root_of(paths: &ProcPaths) -> Option<PathBuf> {
+    let sys_dir = paths.sys_dir.as_ref().ok()?;
+    Some(
+        sys_dir
+            .parent()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("/")),
+    )
+}
+
+/// The sysctl view of a target opened with `enter_target` (one line for `snapshot` and
+/// `check`): None when its sysctls cannot be read.
+pub fn collect_view_for(paths: &ProcPaths) -> Option<SysctlView> {
+    root_of(paths).map(|root| collect_view(&root))
+}
+
+/// A view of configuration alone, without reading anything (for pasted sysctl.conf files in
+/// the ingest layer): every explicit key with its winner and overrides, no live values. Glob
+/// lines cannot be expanded without a /proc/sys and are listed in `unmatched_globs`.
+pub fn configured_view(config: &ConfigSet) -> SysctlView {
+    let mut expand = |_: &str| Vec::new();
+    let (resolved, globs) = sysconf::resolve_winners(config, &mut expand);
+    SysctlView {
+        loader: Some(config.loader.kind.as_str().to_string()),
+        loader_reason: Some(config.loader.reason.clone()),
+        files: config.files.iter().map(file_entry).collect(),
+        keys: resolved
+            .iter()
+            .map(|item| SysctlKey {
+                key: item.key.clone(),
+                live_missing: Some("not read (configuration only)".to_string()),
+                configured: Some(to_snapshot(&item.winner)),
+                overrides: item.overrides.iter().map(to_snapshot).collect(),
+                ..SysctlKey::default()
+            })
+            .collect(),
+        unmatched_globs: globs.iter().map(to_snapshot_glob).collect(),
+        init_process: None,
+    }
+}
+
+fn file_entry(f: &sysconf::ConfFile) -> SysctlFile {
+    SysctlFile {
+        path: f.path.clone(),
+        state: match (&f.state, f.empty) {
+            (FileState::Applied, true) => "applied (no assignments)".to_string(),
+            (state, _) => state.describe(),
+        },
+        target: f.target.clone(),
+        skipped: f.parsed.skipped.clone(),
+    }
+}
+
 /// Builds the Snapshot's sysctl view: live values of the interesting keys and of every
 /// configured key, with the winning assignment and the ones it overrode.
 pub fn build_view(live_root: &Path, config: &ConfigSet) -> SysctlView {
@@ -163,6 +233,7 @@ pub fn build_view(live_root: &Path, config: &ConfigSet) -> SysctlView {
         }
     }
     let proc_sys_present = live_root.join("proc/sys").is_dir();
+    let is_host_root = live_root == Path::new("/");
     for entry in &mut keys {
         if !proc_sys_present {
             entry.live_missing = Some("no proc/sys to read".to_string());
@@ -170,6 +241,11 @@ pub fn build_view(live_root: &Path, config: &ConfigSet) -> SysctlView {
         }
         match read_live(live_root, &entry.key) {
             Ok(value) => entry.live = Some(value),
+            // A captured tree may simply not hold the file: say so instead of judging the
+            // kernel.
+            Err(LiveError::NoSuchKey) if !is_host_root => {
+                entry.live_missing = Some(NOT_IN_TREE.to_string());
+            }
             Err(e) => entry.live_missing = Some(e.to_string()),
         }
         let path = live_root.join("proc/sys").join(dotted_to_path(&entry.key));
@@ -178,19 +254,7 @@ pub fn build_view(live_root: &Path, config: &ConfigSet) -> SysctlView {
             .map(|m| m.permissions().mode() & 0o777);
     }
     keys.sort_by(|a, b| a.key.cmp(&b.key));
-    let files = config
-        .files
-        .iter()
-        .map(|f| SysctlFile {
-            path: f.path.clone(),
-            state: match (&f.state, f.empty) {
-                (FileState::Applied, true) => "applied (no assignments)".to_string(),
-                (state, _) => state.describe(),
-            },
-            target: f.target.clone(),
-            skipped: f.parsed.skipped.clone(),
-        })
-        .collect();
+    let files = config.files.iter().map(file_entry).collect();
     SysctlView {
         loader: Some(config.loader.kind.as_str().to_string()),
         loader_reason: Some(config.loader.reason.clone()),
@@ -223,54 +287,4 @@ fn to_snapshot_glob(a: &sysconf::ConfAssignment) -> SysctlAssignment {
 /// True when `loader` is the name [`build_view`] records for `--from` files.
 pub fn is_from_files(loader: Option<&str>) -> bool {
     loader == Some(LoaderKind::Files.as_str())
-}
-
-/// The host facts the sysctl rules need (kernel release, memory, CPUs, page size), read under
-/// `root`. Missing pieces stay None. The page size is only known for the live host.
-pub fn read_host_facts(root: &Path, live: bool) -> HostFacts {
-    let read = |rel: &str| fs::read_to_string(root.join(rel)).ok();
-    let kernel = read("proc/sys/kernel/osrelease").map(|s| s.trim().to_string());
-    let hostname = read("proc/sys/kernel/hostname").map(|s| s.trim().to_string());
-    let mem_bytes = read("proc/meminfo").and_then(|text| {
-        text.lines()
-            .find(|l| l.starts_with("MemTotal:"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|kb| kb.parse::<u64>().ok())
-            .map(|kb| kb.saturating_mul(1024))
-    });
-    let cpus = read("proc/cpuinfo")
-        .map(|text| {
-            text.lines()
-                .filter(|l| l.starts_with("processor") && l.contains(':'))
-                .count() as u32
-        })
-        .filter(|n| *n > 0)
-        .or_else(|| {
-            live.then(|| std::thread::available_parallelism().ok())
-                .flatten()
-                .map(|n| n.get() as u32)
-        });
-    let uptime_s =
-        read("proc/uptime").and_then(|t| t.split_whitespace().next().and_then(|v| v.parse().ok()));
-    HostFacts {
-        hostname,
-        kernel,
-        uptime_s,
-        cpus,
-        mem_bytes,
-        netns_inode: None,
-        page_size: live.then(crate::collect::sysctl::page_size).flatten(),
-    }
-}
-
-/// The page size of this machine, from the auxiliary vector (AT_PAGESZ) the kernel gave us.
-fn page_size() -> Option<u64> {
-    const AT_PAGESZ: u64 = 6;
-    let auxv = fs::read("/proc/self/auxv").ok()?;
-    auxv.chunks_exact(16).find_map(|pair| {
-        let (kind, value) = pair.split_at(8);
-        let kind = u64::from_ne_bytes(kind.try_into().ok()?);
-        let value = u64::from_ne_bytes(value.try_into().ok()?);
-        (kind == AT_PAGESZ && value > 0).then_some(value)
-    })
 }

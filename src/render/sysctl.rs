@@ -172,9 +172,11 @@ pub fn text(report: &SysctlReport, style: Style) -> String {
             let k = row.key;
             [
                 k.key.clone(),
-                k.live
-                    .clone()
-                    .unwrap_or_else(|| format!("({})", k.live_missing.as_deref().unwrap_or("?"))),
+                match k.live.as_deref() {
+                    Some("") => "(empty)".to_string(),
+                    Some(live) => live.to_string(),
+                    None => format!("({})", k.live_missing.as_deref().unwrap_or("?")),
+                },
                 k.configured
                     .as_ref()
                     .map(|c| c.value.clone())
@@ -188,7 +190,10 @@ pub fn text(report: &SysctlReport, style: Style) -> String {
                 } else {
                     k.overrides.len().to_string()
                 },
-                row.default.clone().unwrap_or_else(|| "?".to_string()),
+                row.default
+                    .as_deref()
+                    .map(|d| shorten(d, DEFAULT_COLUMN_MAX))
+                    .unwrap_or_else(|| "?".to_string()),
                 row.unit.unwrap_or("").to_string(),
             ]
         })
@@ -272,6 +277,19 @@ pub fn text(report: &SysctlReport, style: Style) -> String {
         );
     }
     out
+}
+
+/// Widest DEFAULT cell in the text table (formulas in words are long; JSON has them whole).
+const DEFAULT_COLUMN_MAX: usize = 34;
+
+/// Cuts text to at most `max` characters, marking the cut with an ellipsis.
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
 }
 
 fn pad_row(cells: &[String; 7], widths: &[usize; 7]) -> String {

@@ -4,6 +4,7 @@
 Run inside a network namespace (ip netns exec NAME python3 sockhold.py OPS...). Each op is
 one of:
   L HOST PORT BACKLOG   listen with that backlog, never accept
+  R HOST PORT BACKLOG   the same with SO_REUSEPORT (several R on one port form a group)
   C HOST PORT COUNT     connect COUNT clients to HOST:PORT and keep them open
   T HOST PORT COUNT     leave COUNT client-side TIME_WAIT sockets towards HOST:PORT
                         (own listener on HOST:PORT; client closes first, then the server side)
@@ -28,14 +29,16 @@ def main(argv):
     counts = {"L": 0, "C": 0, "T": 0}
     ops = argv[1:]
     if len(ops) % 4 != 0:
-        print("usage: sockhold.py (L|C|T HOST PORT N)...", file=sys.stderr)
+        print("usage: sockhold.py (L|R|C|T HOST PORT N)...", file=sys.stderr)
         return 2
     for i in range(0, len(ops), 4):
         op, host, port, n = ops[i], ops[i + 1], int(ops[i + 2]), int(ops[i + 3])
         fam = family_of(host)
-        if op == "L":
+        if op in ("L", "R"):
             s = socket.socket(fam, socket.SOCK_STREAM)
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if op == "R":
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             s.bind((host, port))
             s.listen(n)
             kept.append(s)

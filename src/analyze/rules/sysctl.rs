@@ -220,6 +220,10 @@ pub fn default_for(key: &str, kernel: Option<KernelVersion>) -> Option<String> {
     if let Some(entry) = crate::kb::sysctl(key)
         && !entry.defaults.is_empty()
     {
+        let removed = entry.versions.removed.and_then(KernelVersion::parse);
+        if removed.zip(kernel).is_some_and(|(r, k)| k >= r) {
+            return None;
+        }
         let list: Vec<(Option<KernelVersion>, String)> = entry
             .defaults
             .iter()
@@ -228,6 +232,11 @@ pub fn default_for(key: &str, kernel: Option<KernelVersion>) -> Option<String> {
         return pick_default(&list, kernel);
     }
     let fact = fallback_fact(key)?;
+    if let (Some((major, minor)), Some(k)) = (fact.removed, kernel)
+        && k >= KernelVersion::new(major, minor)
+    {
+        return None;
+    }
     let list: Vec<(Option<KernelVersion>, String)> = fact
         .defaults
         .iter()
@@ -335,6 +344,7 @@ pub fn evaluate_all(snapshot: &Snapshot) -> Evaluation {
     rp_filter(&ctx, &mut out);
     abort_on_overflow(&ctx, &mut out);
     port_range(&ctx, &mut out);
+    tw_buckets(&ctx, &mut out);
     Finding::sort(&mut out.findings);
     out
 }
@@ -441,8 +451,28 @@ pub fn values_equal(configured: &str, live: &str) -> bool {
     let b: Vec<&str> = live.split_whitespace().collect();
     a.len() == b.len()
         && a.iter().zip(&b).all(|(x, y)| {
-            x == y || matches!((x.parse::<i128>(), y.parse::<i128>()), (Ok(p), Ok(q)) if p == q)
+            x == y || matches!((parse_int(x), parse_int(y)), (Some(p), Some(q)) if p == q)
         })
+}
+
+/// An integer as the kernel's integer handlers read it: decimal, `0x` hex, leading `0` octal,
+/// optional sign.
+fn parse_int(text: &str) -> Option<i128> {
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let value = if let Some(hex) = digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
+        i128::from_str_radix(hex, 16).ok()?
+    } else if digits.len() > 1 && digits.starts_with('0') {
+        i128::from_str_radix(digits, 8).ok()?
+    } else {
+        digits.parse::<i128>().ok()?
+    };
+    Some(if negative { -value } else { value })
 }
 
 /// True for keys that exist only when a module is loaded.
@@ -512,8 +542,32 @@ fn drift(ctx: &Ctx, out: &mut Evaluation) {
         never_applied(ctx, &drifting, comparable, out);
         return;
     }
+    // Keys written by one glob line (one per interface) make one finding.
+    let mut by_glob: Vec<(&SysctlAssignment, Vec<(&SysctlKey, &String)>)> = Vec::new();
+    drifting.retain(|(entry, configured, live)| {
+        if entry.glob.is_none() {
+            return true;
+        }
+        match by_glob
+            .iter_mut()
+            .find(|(c, _)| c.file == configured.file && c.line == configured.line)
+        {
+            Some((_, keys)) => keys.push((entry, live)),
+            None => by_glob.push((configured, vec![(entry, live)])),
+        }
+        false
+    });
+    for (configured, keys) in by_glob {
+        if keys.len() == 1 {
+            if let Some((entry, live)) = keys.first() {
+                drifting.push((entry, configured, live));
+            }
+            continue;
+        }
+        glob_drift(ctx, configured, &keys, out);
+    }
     for (entry, configured, live) in drifting {
-        let (cause, likely_failed) = drift_cause(ctx, entry, configured, live);
+        let (cause, likely_failed) = drift_cause(entry, configured, live);
         let mut evidence = vec![
             Evidence::Sysctl {
                 key: entry.key.clone(),
@@ -579,6 +633,62 @@ fn drift(ctx: &Ctx, out: &mut Evaluation) {
     }
 }
 
+/// Several keys written by one glob line differ from it (typically per-interface keys).
+fn glob_drift(
+    ctx: &Ctx,
+    configured: &SysctlAssignment,
+    keys: &[(&SysctlKey, &String)],
+    out: &mut Evaluation,
+) {
+    let pattern = keys
+        .first()
+        .and_then(|(k, _)| k.glob.clone())
+        .unwrap_or_default();
+    let list = keys
+        .iter()
+        .map(|(k, live)| format!("{} = {live}", k.key))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut evidence = vec![assignment_evidence(&pattern, configured)];
+    evidence.extend(keys.iter().take(10).map(|(k, live)| Evidence::Sysctl {
+        key: k.key.clone(),
+        value: Some((*live).clone()),
+        file: None,
+        line: None,
+    }));
+    out.findings.push(Finding {
+        id: "sysctl-drift".to_string(),
+        severity: Severity::Warning,
+        title: format!(
+            "{} keys set by `{pattern}` at {} differ from it",
+            keys.len(),
+            where_set(configured)
+        ),
+        summary: format!(
+            "{} sets `{pattern} = {}`, but {list}. Per-interface keys of interfaces created \
+             after boot only get the value when something re-applies the files (systemd's \
+             udev rule does on most distributions; containers and hand-made namespaces do \
+             not); otherwise they were changed at runtime.",
+            where_set(configured),
+            configured.value
+        ),
+        evidence,
+        explanation: "A glob line is expanded against the keys that exist when the loader \
+                      runs; keys that appear later are not covered."
+            .to_string(),
+        remedy: vec![
+            format!("Re-apply now: `{}`.", ctx.reapply_command()),
+            format!(
+                "If the live values are intended, narrow the glob at {}.",
+                where_set(configured)
+            ),
+        ],
+        references: vec!["sysctl.d(5)".to_string()],
+        weight: 1.0,
+        caveats: Vec::new(),
+    });
+}
+
 /// When every configured key differs from its live value, the files were most likely never
 /// applied at all: one finding says so instead of one per key.
 fn never_applied(
@@ -626,8 +736,14 @@ fn never_applied(
             drifting.len()
         ),
         summary: format!(
-            "{} of the {comparable} keys the configuration sets have a different live value              (the others hold the kernel default anyway); {cause}. Keys: {}.",
+            "{} of the {comparable} keys the configuration sets have a different live value{}; \
+             {cause}. Keys: {}.",
             drifting.len(),
+            if drifting.len() < comparable {
+                " (the others hold the kernel default anyway)"
+            } else {
+                ""
+            },
             drifting
                 .iter()
                 .map(|(e, c, l)| format!("{} ({l} live, {} in {})", e.key, c.value, where_set(c)))
@@ -655,18 +771,13 @@ fn never_applied(
 }
 
 /// The likelier cause of a drift, in words, and whether it is a failed write.
-fn drift_cause(
-    ctx: &Ctx,
-    entry: &SysctlKey,
-    configured: &SysctlAssignment,
-    live: &str,
-) -> (String, bool) {
+fn drift_cause(entry: &SysctlKey, configured: &SysctlAssignment, live: &str) -> (String, bool) {
     let numbers: Option<Vec<i64>> = configured
         .value
         .split_whitespace()
-        .map(|t| t.parse::<i64>().ok())
+        .map(|t| parse_int(t).and_then(|v| i64::try_from(v).ok()))
         .collect();
-    let live_is_numeric = live.split_whitespace().all(|t| t.parse::<i64>().is_ok());
+    let live_is_numeric = live.split_whitespace().all(|t| parse_int(t).is_some());
     if entry.mode.is_some_and(|m| m & 0o222 == 0) {
         return (
             format!(
@@ -740,13 +851,23 @@ fn drift_cause(
             false,
         );
     }
-    let _ = ctx;
     (
         "The value is valid and the key writable, so it was most likely changed at runtime \
          (sysctl -w, a service, a container runtime, tuned) after the files were applied."
             .to_string(),
         false,
     )
+}
+
+/// Whether a key is absent from /proc/sys: Some(true) when the live system says so,
+/// Some(false) when a captured tree merely lacks the file, None when it is present or could
+/// not be read for another reason.
+fn key_absence(entry: &SysctlKey) -> Option<bool> {
+    match entry.live_missing.as_deref() {
+        Some("no such key on this kernel") => Some(true),
+        Some(reason) if reason.starts_with("not in this tree") => Some(false),
+        _ => None,
+    }
 }
 
 /// What `sysctl -p` and systemd-sysctl print for a key this kernel does not have.
@@ -773,11 +894,13 @@ fn unknown_keys(ctx: &Ctx, out: &mut Evaluation) {
         let Some(configured) = &entry.configured else {
             continue;
         };
-        if entry.glob.is_some()
-            || entry.live_missing.as_deref() != Some("no such key on this kernel")
-        {
+        if entry.glob.is_some() {
             continue;
         }
+        let certain = match key_absence(entry) {
+            Some(certain) => certain,
+            None => continue,
+        };
         let (procps_line, systemd_line) = missing_key_messages(&entry.key, &configured.value);
         let removed = fallback_fact(&entry.key)
             .and_then(|f| {
@@ -792,6 +915,71 @@ fn unknown_keys(ctx: &Ctx, out: &mut Evaluation) {
                         .map(|v| (v, e.history))
                 })
             });
+        if let Some(iface) = interface_of(&entry.key)
+            && removed.is_none()
+        {
+            out.findings.push(Finding {
+                id: "sysctl-unknown-key".to_string(),
+                severity: Severity::Info,
+                title: format!(
+                    "{} sets {}, but interface {iface} does not exist now",
+                    where_set(configured),
+                    entry.key
+                ),
+                summary: format!(
+                    "There is no interface {iface} at the moment, so the key does not exist. \
+                     systemd re-applies per-interface lines when an interface appears (through \
+                     its udev rule); `sysctl --system` at boot prints `{procps_line}` if the \
+                     interface is not there yet. Check the name if {iface} should exist."
+                ),
+                evidence: vec![assignment_evidence(&entry.key, configured)],
+                explanation: "Per-interface keys exist only while the interface does.".to_string(),
+                remedy: vec![format!(
+                    "If {iface} is gone for good, delete line {} of {}.",
+                    configured.line, configured.file
+                )],
+                references: vec!["sysctl.d(5)".to_string()],
+                weight: 0.2,
+                caveats: Vec::new(),
+            });
+            continue;
+        }
+        let removed_here =
+            removed.is_some_and(|(version, _)| ctx.kernel.is_some_and(|k| k >= version));
+        if !certain && !removed_here {
+            // A captured tree without the file: maybe just not captured.
+            out.findings.push(Finding {
+                id: "sysctl-unknown-key".to_string(),
+                severity: Severity::Info,
+                title: format!(
+                    "{} sets {}, which the captured tree does not hold",
+                    where_set(configured),
+                    entry.key
+                ),
+                summary: format!(
+                    "The tree has no proc/sys file for {}: either the capture left it out, or \
+                     kernel {} does not have the key (then every boot prints `{procps_line}`).",
+                    entry.key,
+                    ctx.kernel_text()
+                ),
+                evidence: vec![
+                    assignment_evidence(&entry.key, configured),
+                    ctx.kernel_fact(),
+                ],
+                explanation: "A captured tree is often partial; only the live system can tell \
+                              whether the key exists."
+                    .to_string(),
+                remedy: vec![format!(
+                    "On the system itself: `sysctl {}`; if it reports `cannot stat`, delete line \
+                     {} of {}.",
+                    entry.key, configured.line, configured.file
+                )],
+                references: vec!["sysctl(8)".to_string()],
+                weight: 0.2,
+                caveats: vec!["captured tree: absence of a file is not proof".to_string()],
+            });
+            continue;
+        }
         let (why, severity) = match (removed, module_key(&entry.key)) {
             (Some((version, why)), _) => (
                 format!("It was removed in Linux {version}: {why}."),
@@ -995,8 +1183,7 @@ fn tw_recycle(ctx: &Ctx, out: &mut Evaluation) {
         .configured
         .as_ref()
         .filter(|c| c.value.trim().parse::<i64>().is_ok_and(|v| v != 0));
-    let key_missing =
-        ctx.live_readable && entry.live_missing.as_deref() == Some("no such key on this kernel");
+    let key_missing = ctx.live_readable && key_absence(entry) == Some(true);
     let timestamps = ctx.effective_int("net.ipv4.tcp_timestamps").map(|(v, _)| v);
     let mut evidence = vec![key_evidence(
         entry,
@@ -1526,7 +1713,9 @@ fn rp_filter(ctx: &Ctx, out: &mut Evaluation) {
             conflicts.push((entry, iface.to_string(), own, effective));
         }
     }
-    if conflicts.is_empty() && (drops.is_none() || strict.is_empty()) {
+    // Drops alone are the `rp-filter-drops` story of `check`; this rule explains settings
+    // that do not mean what they say.
+    if conflicts.is_empty() {
         return;
     }
     let all_entry = ctx.key(all_key);
@@ -1678,6 +1867,60 @@ fn port_range(ctx: &Ctx, out: &mut Evaluation) {
         ],
         references: vec!["Documentation/networking/ip-sysctl.rst: ip_local_port_range".to_string()],
         weight: 2.0,
+        caveats: Vec::new(),
+    });
+}
+
+fn tw_buckets(ctx: &Ctx, out: &mut Evaluation) {
+    const KEY: &str = "net.ipv4.tcp_max_tw_buckets";
+    const COUNTER: &str = "TcpExtTCPTimeWaitOverflow";
+    let Some(entry) = ctx.key(KEY) else {
+        return;
+    };
+    let Some(overflows) = ctx.snapshot.counter(COUNTER) else {
+        out.not_evaluated.push(NotEvaluated {
+            rule: "tw-buckets-low".to_string(),
+            missing: format!("counter {COUNTER} not collected"),
+        });
+        return;
+    };
+    // Only a limit someone set is worth a finding: the kernel's own sizing is ehash/2.
+    let Some(configured) = entry.configured.as_ref().filter(|_| overflows > 0) else {
+        return;
+    };
+    let mut evidence = vec![key_evidence(entry, entry.live.as_deref())];
+    evidence.extend(ctx.counter_evidence(COUNTER));
+    out.findings.push(Finding {
+        id: "tw-buckets-low".to_string(),
+        severity: Severity::Warning,
+        title: format!(
+            "{KEY} = {} is too low: TIME_WAIT sockets are dropped",
+            configured.value
+        ),
+        summary: format!(
+            "{} limits TIME_WAIT sockets to {}, and the kernel has skipped TIME_WAIT {overflows} \
+             times ({COUNTER}). Without TIME_WAIT, delayed segments of an old connection can \
+             corrupt a new one on the same ports, and the peer's retransmitted FIN gets a \
+             reset.",
+            where_set(configured),
+            configured.value
+        ),
+        evidence,
+        explanation: "The limit exists as a defence against memory exhaustion; the kernel \
+                      sizes it from the connection hash table and the documentation warns \
+                      against lowering it."
+            .to_string(),
+        remedy: vec![
+            format!(
+                "Delete line {} of {} to get the kernel's sizing back (ehash buckets / 2).",
+                configured.line, configured.file
+            ),
+            "For port pressure on outgoing connections use net.ipv4.tcp_tw_reuse or a wider \
+             net.ipv4.ip_local_port_range instead."
+                .to_string(),
+        ],
+        references: vec!["Documentation/networking/ip-sysctl.rst: tcp_max_tw_buckets".to_string()],
+        weight: 1.5,
         caveats: Vec::new(),
     });
 }
@@ -1836,6 +2079,35 @@ mod tests {
     }
 
     #[test]
+    fn somaxconn_capped_listeners_ask_for_more() {
+        use crate::snapshot::sockets::{Listener, SocketView};
+        let mut s = snapshot(
+            Some("6.1"),
+            vec![key(
+                "net.core.somaxconn",
+                Some("4096"),
+                Some(("4096", "/etc/sysctl.conf", 8)),
+            )],
+        );
+        s.sockets = Some(SocketView {
+            method: "sock_diag".to_string(),
+            listeners: vec![Listener {
+                local: "0.0.0.0:443".to_string(),
+                queue: 4096,
+                backlog: Some(4096),
+                capped_by_somaxconn: Some(true),
+                ..Listener::default()
+            }],
+            ..SocketView::default()
+        });
+        let f = evaluate(&s);
+        assert_eq!(ids(&f), vec![("somaxconn-low", Severity::Warning)]);
+        assert!(f[0].remedy[0].contains("net.core.somaxconn=8192"));
+        assert!(f[0].remedy[1].contains("/etc/sysctl.conf"));
+        assert!(f[0].summary.contains("full right now"));
+    }
+
+    #[test]
     fn tcp_mem_in_bytes_is_found_and_scaled() {
         let s = snapshot(
             Some("6.1"),
@@ -1889,6 +2161,134 @@ mod tests {
         let s = snapshot(Some("6.1"), vec![k]);
         let f = evaluate(&s);
         assert_eq!(ids(&f), vec![("sysctl-overridden", Severity::Info)]);
+    }
+
+    #[test]
+    fn glob_drift_is_one_finding() {
+        let mut keys = Vec::new();
+        for iface in ["veth1", "veth2", "veth3"] {
+            let mut k = key(
+                &format!("net.ipv4.conf.{iface}.rp_filter"),
+                Some("0"),
+                Some(("2", "/etc/sysctl.d/10-rp.conf", 1)),
+            );
+            k.glob = Some("net.ipv4.conf.*.rp_filter".to_string());
+            keys.push(k);
+        }
+        keys.push(key(
+            "net.core.somaxconn",
+            Some("4096"),
+            Some(("4096", "/etc/sysctl.conf", 1)),
+        ));
+        keys.push(key(
+            "vm.swappiness",
+            Some("10"),
+            Some(("10", "/etc/sysctl.conf", 2)),
+        ));
+        keys.push(key(
+            "fs.file-max",
+            Some("100"),
+            Some(("100", "/etc/sysctl.conf", 3)),
+        ));
+        let f = evaluate(&snapshot(Some("6.1"), keys));
+        assert_eq!(ids(&f), vec![("sysctl-drift", Severity::Warning)]);
+        assert!(
+            f[0].title
+                .starts_with("3 keys set by `net.ipv4.conf.*.rp_filter`")
+        );
+    }
+
+    #[test]
+    fn never_applied_is_one_finding() {
+        let keys = vec![
+            key(
+                "vm.swappiness",
+                Some("60"),
+                Some(("10", "/etc/sysctl.conf", 1)),
+            ),
+            key(
+                "fs.file-max",
+                Some("100"),
+                Some(("200", "/etc/sysctl.conf", 2)),
+            ),
+            key(
+                "kernel.pid_max",
+                Some("32768"),
+                Some(("4194304", "/etc/sysctl.conf", 3)),
+            ),
+        ];
+        let mut s = snapshot(Some("6.1"), keys);
+        if let Some(v) = s.sysctl.as_mut() {
+            v.init_process = Some("tini".to_string());
+        }
+        let f = evaluate(&s);
+        assert_eq!(ids(&f), vec![("sysctl-drift", Severity::Warning)]);
+        assert!(f[0].summary.contains("`tini`"));
+    }
+
+    #[test]
+    fn numbers_compare_like_the_kernel_reads_them() {
+        assert!(values_equal("0x10", "16"));
+        assert!(values_equal("010", "8"));
+        assert!(values_equal("-1", "-1"));
+        assert!(!values_equal("0x", "0"));
+    }
+
+    #[test]
+    fn removed_key_has_no_default_on_new_kernels() {
+        assert_eq!(
+            default_for("net.ipv4.tcp_tw_recycle", Some(KernelVersion::new(6, 1))),
+            None
+        );
+        assert_eq!(
+            default_for("net.ipv4.tcp_tw_recycle", Some(KernelVersion::new(3, 10))).as_deref(),
+            Some("0")
+        );
+        assert_eq!(
+            default_for("net.core.somaxconn", Some(KernelVersion::new(5, 4))).as_deref(),
+            Some("4096")
+        );
+        assert_eq!(default_for("net.core.somaxconn", None), None);
+    }
+
+    #[test]
+    fn tw_buckets_needs_a_configured_limit_and_overflows() {
+        let mut s = snapshot(
+            Some("6.1"),
+            vec![key(
+                "net.ipv4.tcp_max_tw_buckets",
+                Some("5000"),
+                Some(("5000", "/etc/sysctl.conf", 4)),
+            )],
+        );
+        assert!(evaluate(&s).is_empty());
+        s.counters.push(crate::snapshot::Counter {
+            name: "TcpExtTCPTimeWaitOverflow".to_string(),
+            section: "TcpExt".to_string(),
+            value: 1234,
+        });
+        assert_eq!(
+            ids(&evaluate(&s)),
+            vec![("tw-buckets-low", Severity::Warning)]
+        );
+    }
+
+    #[test]
+    fn missing_interface_is_info_not_a_removed_key() {
+        let s = snapshot(
+            Some("6.1"),
+            vec![
+                key("net.core.somaxconn", Some("4096"), None),
+                key(
+                    "net.ipv4.conf.eth9.rp_filter",
+                    None,
+                    Some(("1", "/etc/sysctl.conf", 5)),
+                ),
+            ],
+        );
+        let f = evaluate(&s);
+        assert_eq!(ids(&f), vec![("sysctl-unknown-key", Severity::Info)]);
+        assert!(f[0].title.contains("interface eth9 does not exist"));
     }
 
     #[test]

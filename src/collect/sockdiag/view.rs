@@ -128,7 +128,8 @@ pub fn build_view(sockets: &[TcpSocket], method: &str, options: &ViewOptions) ->
         }
     }
     for (number, count) in per_state.iter().enumerate() {
-        if number > usize::from(TcpState::MAX_KNOWN) && *count > 0 {
+        let named = (1..=usize::from(TcpState::MAX_KNOWN)).contains(&number);
+        if !named && *count > 0 {
             view.states.push((format!("STATE_{number}"), *count));
         }
     }
