@@ -249,3 +249,18 @@ fn a_captured_tree_is_judged_at_once_without_an_interval() {
     let doc: Value = serde_json::from_slice(&output.stdout).expect("json");
     assert!(doc["window_s"].is_null());
 }
+
+#[test]
+fn explain_prints_every_check_rule() {
+    for rule in netdoctor::analyze::rules::RULES {
+        let output = Command::new(env!("CARGO_BIN_EXE_netdoctor"))
+            .args(["explain", rule.id])
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run netdoctor explain");
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(0), "explain {}: {text}", rule.id);
+        assert!(text.contains(rule.id), "explain {}: {text}", rule.id);
+        assert!(text.contains("Thresholds"), "explain {}: {text}", rule.id);
+    }
+}
