@@ -114,6 +114,13 @@ pub fn tw_recycle(window: &Window) -> RuleOutcome {
         }
         None => {
             let sev = counter_severity.unwrap_or(Severity::Info);
+            if let Some(off) = setting.as_ref().filter(|s| !is_on(s)) {
+                caveats.push(format!(
+                    "net.ipv4.tcp_tw_recycle is {} now: the rejections counted here happened \
+                     while it was on (since boot), unless they are still rising.",
+                    off.value
+                ));
+            }
             if !have_sysctls {
                 caveats.push(
                     "The sysctl settings were not read: the cause is inferred from PAWSPassive, \
