@@ -1,1 +1,839 @@
-//! Ingest: text people paste (netstat -s, nstat, sysctl -a, ss, snapshot JSON) into Snapshots.
+//! Ingest: text people paste into tickets (`netstat -s`, `nstat`, /proc/net files, `sysctl -a`,
+//! sysctl.conf, `ss -ltn`, netdoctor snapshot JSON) → Snapshots, with an honest report.
+//!
+//! Each `--from` file's format is detected from its content, never its name
+//! ([`detect`]). Several files combine into one snapshot ([`load`]): counters from one, sysctls
+//! from another, sockets from a third. Dated pastes of the same host (`FILE@TIME` or
+//! `--use-mtime`) become a time-ordered series ([`load_series`]) so rates are real rates.
+//!
+//! Honesty rules: every line that was not understood is counted and the first few are listed
+//! with their line numbers; a file that matches no format is an error; the snapshot's sources
+//! say what pasted text cannot show (socket table, uptime, a second sample). An undated paste
+//! carries lifetime totals: its snapshot has no time, so nothing downstream can turn a total
+//! into a rate.
+//!
+//! The `netstat -s` wordings come from the knowledge base (`kb::counters()`, each entry's
+//! `phrases`), compiled once into a [`phrases::PhraseIndex`]. Functions ending in `_with`
+//! take an explicit index (tests, and callers with their own tables).
+
+pub mod clean;
+pub mod netstat_s;
+pub mod phrases;
+pub mod spec;
+pub mod ss;
+pub mod sysctl_text;
+pub mod tables;
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use serde::Serialize;
+
+pub use phrases::PhraseIndex;
+pub use spec::FromSpec;
+
+use crate::snapshot::{
+    Counter, Origin, SNAPSHOT_SCHEMA, Skipped, Snapshot, SourceStatus, SysctlAssignment,
+    SysctlKey, SysctlView, sockets::SocketView,
+};
+
+/// How many skipped lines a report lists per file (all are counted).
+pub const FIRST_SKIPPED: usize = 5;
+
+/// Errors that stop ingest. Each names the file (and line) at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("--from {spec}: {reason}")]
+    BadSpec { spec: String, reason: String },
+    #[error("no --from file given")]
+    NoFiles,
+    #[error("standard input (`-`) can be given only once")]
+    StdinTwice,
+    #[error("cannot read {file}: {source}")]
+    Io {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "{file}: not a format netdoctor reads (netstat -s, nstat, /proc/net/snmp|netstat|snmp6, \
+         sysctl -a/-p, sysctl.conf, ss -ltn/-tan, netdoctor snapshot JSON){hint}"
+    )]
+    NoFormat { file: String, hint: String },
+    #[error("{file}: {reason}")]
+    BadSnapshot { file: String, reason: String },
+    #[error(
+        "{file} holds counters but no time, while other files are dated: give it one \
+         ({file}@2024-05-01T10:00:00) or --use-mtime, so its counters are not mixed into \
+         another moment"
+    )]
+    UndatedCounters { file: String },
+}
+
+/// The formats `--from` understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    /// `netstat -s` / `netstat -s -6` text, whole or partial.
+    NetstatS,
+    /// `nstat` output (`#kernel`, `Name value rate`).
+    Nstat,
+    /// `nstat -j`.
+    NstatJson,
+    /// /proc/net/snmp or /proc/net/netstat contents (header/value line pairs).
+    ProcSnmp,
+    /// /proc/net/snmp6 contents (`Name value`).
+    ProcSnmp6,
+    /// `sysctl -a` or `sysctl -p` output: live values.
+    SysctlOutput,
+    /// A sysctl.conf or sysctl.d file: configured values.
+    SysctlConfig,
+    /// `ss -ltn`, `ss -tan` (or `ss -an`) output.
+    Ss,
+    /// A netdoctor snapshot (schema netdoctor.snapshot/v1).
+    SnapshotJson,
+}
+
+impl Format {
+    /// Human name.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Format::NetstatS => "netstat -s",
+            Format::Nstat => "nstat",
+            Format::NstatJson => "nstat -j",
+            Format::ProcSnmp => "/proc/net/snmp or /proc/net/netstat",
+            Format::ProcSnmp6 => "/proc/net/snmp6",
+            Format::SysctlOutput => "sysctl output (live values)",
+            Format::SysctlConfig => "sysctl configuration file",
+            Format::Ss => "ss socket list",
+            Format::SnapshotJson => "netdoctor snapshot",
+        }
+    }
+}
+
+/// What was read from one file.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    /// The file as given (`-` is shown as `stdin`).
+    pub file: String,
+    pub format: Format,
+    /// Why the format was chosen, or which reading was taken.
+    pub reading: String,
+    /// When the paste was taken (seconds since the epoch), if known.
+    pub taken_at_unix_s: Option<f64>,
+    pub counters_read: usize,
+    pub sysctl_keys_read: usize,
+    pub sockets_read: usize,
+    /// Lines not understood (all of them counted) ...
+    pub skipped_lines: usize,
+    /// ... and the first few, with line numbers.
+    pub first_skipped: Vec<Skipped>,
+    /// Readings taken and caveats (ambiguous phrases, several pastes in one file, grep).
+    pub notes: Vec<String>,
+}
+
+/// What ingest did, file by file, plus notes about the combination.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct IngestReport {
+    pub files: Vec<FileReport>,
+    pub notes: Vec<String>,
+}
+
+impl IngestReport {
+    /// Total lines skipped over every file.
+    pub fn skipped_lines(&self) -> usize {
+        self.files.iter().map(|f| f.skipped_lines).sum()
+    }
+}
+
+/// Skipped lines: every one counted, the first few kept.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SkipLog {
+    pub count: usize,
+    pub first: Vec<Skipped>,
+}
+
+impl SkipLog {
+    /// Records a skipped line (text truncated to 120 characters).
+    pub fn push(&mut self, line: usize, reason: &str, text: &str) {
+        self.count += 1;
+        if self.first.len() < FIRST_SKIPPED {
+            let text = clean::strip_decoration(text);
+            let text: String = text.chars().take(120).collect();
+            self.first.push(Skipped {
+                line,
+                reason: reason.to_string(),
+                text,
+            });
+        }
+    }
+}
+
+/// What a counter parser returns for one text.
+#[derive(Debug, Clone, Default)]
+pub struct Parsed {
+    pub counters: Vec<Counter>,
+    pub skipped: SkipLog,
+    pub notes: Vec<String>,
+    /// The paste looked like IPv6 (`netstat -s -6`) output.
+    pub ipv6: bool,
+}
+
+/// One file read and understood.
+#[derive(Debug, Clone)]
+struct FileData {
+    label: String,
+    format: Format,
+    reading: String,
+    taken_at: Option<f64>,
+    counters: Vec<Counter>,
+    sysctl: Vec<sysctl_text::SysctlLine>,
+    sockets: Option<SocketView>,
+    snapshot: Option<Box<Snapshot>>,
+    skipped: SkipLog,
+    notes: Vec<String>,
+}
+
+/// Detects the format of a text. None when nothing in it is recognised.
+pub fn detect(text: &str) -> Option<(Format, String)> {
+    detect_with(text, PhraseIndex::from_kb())
+}
+
+/// [`detect`] with an explicit phrase index.
+pub fn detect_with(text: &str, index: &PhraseIndex) -> Option<(Format, String)> {
+    let start = text.trim_start_matches(clean::is_space);
+    if start.starts_with('{') {
+        if start.contains("\"schema\"") && start.contains("netdoctor.snapshot/") {
+            return Some((Format::SnapshotJson, "netdoctor snapshot JSON".to_string()));
+        }
+        if start.contains("\"kernel\"") {
+            return Some((Format::NstatJson, "nstat -j JSON".to_string()));
+        }
+    }
+    let mut sample: Vec<&str> = Vec::new();
+    let mut prompt_hint: Option<&str> = None;
+    for raw in text.lines() {
+        match clean::classify(raw) {
+            clean::LineKind::Text(line) => sample.push(line),
+            clean::LineKind::Prompt { command } => {
+                prompt_hint.get_or_insert(command);
+            }
+            clean::LineKind::Blank => {}
+        }
+        if sample.len() >= 600 {
+            break;
+        }
+    }
+    let netstat = netstat_s::score(&sample, index);
+    let (name_value, nstat_marker, pairs) = tables::scores(&sample);
+    let nstat = name_value * 2 + if nstat_marker { 5 } else { 0 };
+    let sysctl = sample
+        .iter()
+        .filter(|l| !l.starts_with('#') && sysctl_text::is_assignment(l))
+        .count()
+        * 2;
+    let ss_score = sample
+        .iter()
+        .map(|l| {
+            if ss::is_header(l) {
+                3
+            } else if ss::is_row(l) {
+                2
+            } else {
+                0
+            }
+        })
+        .sum::<usize>();
+    let candidates = [
+        (netstat, Format::NetstatS),
+        (nstat, Format::Nstat),
+        (pairs * 2, Format::ProcSnmp),
+        (sysctl, Format::SysctlOutput),
+        (ss_score, Format::Ss),
+    ];
+    let (best, format) = candidates
+        .iter()
+        .copied()
+        .max_by_key(|(score, _)| *score)
+        .unwrap_or((0, Format::NetstatS));
+    if best < 2 {
+        return None;
+    }
+    let format = match format {
+        Format::Nstat => {
+            let three_columns = sample.iter().any(|l| l.split_whitespace().count() == 3);
+            let all_v6 = sample.iter().all(|l| {
+                let name = l.split_whitespace().next().unwrap_or("");
+                ["Ip6", "Icmp6", "Udp6", "UdpLite6"]
+                    .iter()
+                    .any(|p| name.starts_with(p))
+            });
+            if !nstat_marker && !three_columns && all_v6 {
+                Format::ProcSnmp6
+            } else {
+                Format::Nstat
+            }
+        }
+        other => other,
+    };
+    let why = match prompt_hint {
+        Some(command) => format!("content (prompt shows `{command}`)"),
+        None => "content".to_string(),
+    };
+    Some((format, why))
+}
+
+/// Parses one text whose format is known or detected. `label` names it in the report.
+fn parse_text(label: &str, text: &str, index: &PhraseIndex) -> Result<FileData, IngestError> {
+    let Some((format, why)) = detect_with(text, index) else {
+        let first = text
+            .lines()
+            .map(clean::strip_decoration)
+            .find(|l| !l.is_empty())
+            .map(|l| format!(" (first line: `{}`)", l.chars().take(60).collect::<String>()))
+            .unwrap_or_else(|| " (the file is empty)".to_string());
+        return Err(IngestError::NoFormat {
+            file: label.to_string(),
+            hint: first,
+        });
+    };
+    let mut data = FileData {
+        label: label.to_string(),
+        format,
+        reading: format!("{}, detected from {why}", format.describe()),
+        taken_at: None,
+        counters: Vec::new(),
+        sysctl: Vec::new(),
+        sockets: None,
+        snapshot: None,
+        skipped: SkipLog::default(),
+        notes: Vec::new(),
+    };
+    let parsed = match format {
+        Format::NetstatS => {
+            if index.is_empty() {
+                data.notes.push(
+                    "the knowledge base lists no netstat -s phrases yet: only raw `Name: value` \
+                     lines under section headers could be read"
+                        .to_string(),
+                );
+            }
+            netstat_s::parse(text, index)
+        }
+        Format::Nstat | Format::ProcSnmp6 => tables::parse_name_value(text, index),
+        Format::ProcSnmp => tables::parse_proc_pairs(text),
+        Format::NstatJson => {
+            tables::parse_nstat_json(text, index).map_err(|reason| IngestError::BadSnapshot {
+                file: label.to_string(),
+                reason: format!("nstat JSON: {reason}"),
+            })?
+        }
+        Format::SysctlOutput | Format::SysctlConfig => {
+            let (kind, why) = sysctl_text::decide(sysctl_text::evidence(text));
+            data.format = match kind {
+                sysctl_text::SysctlKind::Output => Format::SysctlOutput,
+                sysctl_text::SysctlKind::Config => Format::SysctlConfig,
+            };
+            data.reading = why.to_string();
+            let (lines, parsed) = sysctl_text::parse(text, kind);
+            data.sysctl = lines;
+            parsed
+        }
+        Format::Ss => {
+            let (view, parsed) = ss::parse(text);
+            data.sockets = Some(view);
+            parsed
+        }
+        Format::SnapshotJson => {
+            let snapshot = parse_snapshot(label, text)?;
+            data.taken_at = snapshot.collected_at_unix_s;
+            data.counters = snapshot.counters.clone();
+            data.snapshot = Some(Box::new(snapshot));
+            Parsed::default()
+        }
+    };
+    if format != Format::SnapshotJson {
+        data.counters = parsed.counters;
+    }
+    data.skipped = parsed.skipped;
+    data.notes.extend(parsed.notes);
+    if parsed.ipv6 && data.format == Format::NetstatS {
+        data.reading.push_str("; IPv6 output (netstat -s -6)");
+    }
+    Ok(data)
+}
+
+/// A netdoctor snapshot document.
+fn parse_snapshot(label: &str, text: &str) -> Result<Snapshot, IngestError> {
+    let snapshot: Snapshot =
+        serde_json::from_str(text).map_err(|e| IngestError::BadSnapshot {
+            file: label.to_string(),
+            reason: format!("line {}, column {}: {e}", e.line(), e.column()),
+        })?;
+    if snapshot.schema != SNAPSHOT_SCHEMA {
+        return Err(IngestError::BadSnapshot {
+            file: label.to_string(),
+            reason: format!(
+                "schema `{}` is not {SNAPSHOT_SCHEMA}, the one this version reads",
+                snapshot.schema
+            ),
+        });
+    }
+    Ok(snapshot)
+}
+
+/// Reads a spec's text and time.
+fn read_spec(spec: &FromSpec) -> Result<(String, String, Option<f64>, Vec<String>), IngestError> {
+    let mut notes = Vec::new();
+    let (label, bytes) = if spec.is_stdin() {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(|source| IngestError::Io {
+                file: "stdin".to_string(),
+                source,
+            })?;
+        ("stdin".to_string(), bytes)
+    } else {
+        let bytes = std::fs::read(&spec.path).map_err(|source| IngestError::Io {
+            file: spec.path.clone(),
+            source,
+        })?;
+        (spec.path.clone(), bytes)
+    };
+    let mut time = spec.taken_at_unix_s;
+    if time.is_none() && spec.use_mtime {
+        if spec.is_stdin() {
+            notes.push("--use-mtime: standard input has no modification time".to_string());
+        } else {
+            time = std::fs::metadata(&spec.path)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map(|d| d.as_secs_f64());
+            if time.is_none() {
+                notes.push("--use-mtime: the file's modification time is unknown".to_string());
+            }
+        }
+    }
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            notes.push("not valid UTF-8: undecodable bytes replaced".to_string());
+            String::from_utf8_lossy(e.as_bytes()).into_owned()
+        }
+    };
+    Ok((label, text, time, notes))
+}
+
+/// Reads and parses every spec.
+fn read_all(specs: &[FromSpec], index: &PhraseIndex) -> Result<Vec<FileData>, IngestError> {
+    if specs.is_empty() {
+        return Err(IngestError::NoFiles);
+    }
+    if specs.iter().filter(|s| s.is_stdin()).count() > 1 {
+        return Err(IngestError::StdinTwice);
+    }
+    let mut files = Vec::with_capacity(specs.len());
+    for spec in specs {
+        let (label, text, time, notes) = read_spec(spec)?;
+        let mut data = parse_text(&label, &text, index)?;
+        if time.is_some() {
+            data.taken_at = time;
+        }
+        data.notes.extend(notes);
+        files.push(data);
+    }
+    Ok(files)
+}
+
+/// Parses texts already in memory: (label, text, time). The building block of [`load`], for
+/// tests and benchmarks.
+pub fn load_texts_with(
+    texts: &[(&str, &str, Option<f64>)],
+    index: &PhraseIndex,
+) -> Result<(Snapshot, IngestReport), IngestError> {
+    if texts.is_empty() {
+        return Err(IngestError::NoFiles);
+    }
+    let mut files = Vec::with_capacity(texts.len());
+    for (label, text, time) in texts {
+        let mut data = parse_text(label, text, index)?;
+        if time.is_some() {
+            data.taken_at = *time;
+        }
+        files.push(data);
+    }
+    Ok(combine_one(files))
+}
+
+/// Loads every `--from` file into one snapshot (counters from one, sysctls from another ...).
+/// When files carry different times, they are applied oldest first, so the latest values
+/// win; use [`load_series`] for rates.
+pub fn load(specs: &[FromSpec]) -> Result<(Snapshot, IngestReport), IngestError> {
+    load_with(specs, PhraseIndex::from_kb())
+}
+
+/// [`load`] with an explicit phrase index.
+pub fn load_with(
+    specs: &[FromSpec],
+    index: &PhraseIndex,
+) -> Result<(Snapshot, IngestReport), IngestError> {
+    Ok(combine_one(read_all(specs, index)?))
+}
+
+fn combine_one(mut files: Vec<FileData>) -> (Snapshot, IngestReport) {
+    // Oldest first (undated ones keep command-line order, before dated ones).
+    files.sort_by(|a, b| {
+        a.taken_at
+            .unwrap_or(f64::NEG_INFINITY)
+            .total_cmp(&b.taken_at.unwrap_or(f64::NEG_INFINITY))
+    });
+    let mut report = IngestReport::default();
+    let times: Vec<f64> = dedup_times(files.iter().filter_map(|f| f.taken_at));
+    if times.len() > 1 {
+        report.notes.push(format!(
+            "the files carry {} different times: combined into one snapshot, later values \
+             replacing earlier ones; use two snapshots (load_series, `check` with dated \
+             pastes) for rates",
+            times.len()
+        ));
+    }
+    let refs: Vec<&FileData> = files.iter().collect();
+    let snapshot = merge(&refs, &mut report.notes);
+    if snapshot.collected_at_unix_s.is_none() && !snapshot.counters.is_empty() {
+        report.notes.push(
+            "no time given: counters are lifetime totals since boot (or since a reset), not \
+             rates; give two dated pastes (FILE@2024-05-01T10:00:00) for rates"
+                .to_string(),
+        );
+    }
+    report.files = files.iter().map(file_report).collect();
+    (snapshot, report)
+}
+
+/// Loads dated pastes as a time-ordered series of snapshots (oldest first), for rates.
+/// Files with the same time form one snapshot; undated files without counters (sysctl
+/// configuration, ss output) are added to every snapshot. With no time at all, the series has
+/// one snapshot, as [`load`] gives.
+pub fn load_series(specs: &[FromSpec]) -> Result<(Vec<Snapshot>, IngestReport), IngestError> {
+    load_series_with(specs, PhraseIndex::from_kb())
+}
+
+/// [`load_series`] with an explicit phrase index.
+pub fn load_series_with(
+    specs: &[FromSpec],
+    index: &PhraseIndex,
+) -> Result<(Vec<Snapshot>, IngestReport), IngestError> {
+    series_of(read_all(specs, index)?)
+}
+
+/// [`load_series`] over texts in memory: (label, text, time).
+pub fn load_series_texts_with(
+    texts: &[(&str, &str, Option<f64>)],
+    index: &PhraseIndex,
+) -> Result<(Vec<Snapshot>, IngestReport), IngestError> {
+    let mut files = Vec::with_capacity(texts.len());
+    for (label, text, time) in texts {
+        let mut data = parse_text(label, text, index)?;
+        if time.is_some() {
+            data.taken_at = *time;
+        }
+        files.push(data);
+    }
+    if files.is_empty() {
+        return Err(IngestError::NoFiles);
+    }
+    series_of(files)
+}
+
+fn series_of(files: Vec<FileData>) -> Result<(Vec<Snapshot>, IngestReport), IngestError> {
+    let times = dedup_times(files.iter().filter_map(|f| f.taken_at));
+    if times.is_empty() {
+        let (snapshot, report) = combine_one(files);
+        return Ok((vec![snapshot], report));
+    }
+    if let Some(undated) = files
+        .iter()
+        .find(|f| f.taken_at.is_none() && !f.counters.is_empty())
+    {
+        return Err(IngestError::UndatedCounters {
+            file: undated.label.clone(),
+        });
+    }
+    let mut report = IngestReport::default();
+    let context: Vec<&FileData> = files.iter().filter(|f| f.taken_at.is_none()).collect();
+    let mut snapshots = Vec::with_capacity(times.len());
+    for time in &times {
+        let mut group: Vec<&FileData> = context.clone();
+        group.extend(files.iter().filter(|f| f.taken_at == Some(*time)));
+        let mut snapshot = merge(&group, &mut report.notes);
+        if times.len() > 1 {
+            snapshot.set_source(SourceStatus::available("second_sample", "dated pastes"));
+        }
+        snapshots.push(snapshot);
+    }
+    if times.len() == 1 {
+        report.notes.push(
+            "one moment only: counters are lifetime totals, not rates; a second dated paste \
+             of the same host gives rates"
+                .to_string(),
+        );
+    } else {
+        let span = times.last().copied().unwrap_or(0.0) - times.first().copied().unwrap_or(0.0);
+        report.notes.push(format!(
+            "{} dated samples from {} to {} ({span:.0} s): rates are measured between them",
+            times.len(),
+            spec::format_time(times.first().copied().unwrap_or(0.0)),
+            spec::format_time(times.last().copied().unwrap_or(0.0)),
+        ));
+    }
+    report.files = files.iter().map(file_report).collect();
+    Ok((snapshots, report))
+}
+
+/// Distinct times, ascending.
+fn dedup_times(times: impl Iterator<Item = f64>) -> Vec<f64> {
+    let mut times: Vec<f64> = times.collect();
+    times.sort_by(f64::total_cmp);
+    times.dedup();
+    times
+}
+
+fn file_report(file: &FileData) -> FileReport {
+    let sysctl_keys_read = file.sysctl.len()
+        + file
+            .snapshot
+            .as_ref()
+            .and_then(|s| s.sysctl.as_ref())
+            .map_or(0, |v| v.keys.len());
+    let sockets_read = file
+        .sockets
+        .as_ref()
+        .or(file.snapshot.as_ref().and_then(|s| s.sockets.as_ref()))
+        .map_or(0, |v| v.states.iter().map(|(_, n)| *n as usize).sum());
+    FileReport {
+        file: file.label.clone(),
+        format: file.format,
+        reading: file.reading.clone(),
+        taken_at_unix_s: file.taken_at,
+        counters_read: file.counters.len(),
+        sysctl_keys_read,
+        sockets_read,
+        skipped_lines: file.skipped.count,
+        first_skipped: file.skipped.first.clone(),
+        notes: file.notes.clone(),
+    }
+}
+
+/// Which /proc source a counter section comes from.
+fn source_of_section(section: &str) -> &'static str {
+    match section {
+        "TcpExt" | "IpExt" | "MPTcpExt" => "netstat",
+        s if s.ends_with('6') => "snmp6",
+        "Softnet" => "softnet_stat",
+        "Conntrack" => "nf_conntrack",
+        _ => "snmp",
+    }
+}
+
+/// Combines files (in application order) into one snapshot.
+fn merge(files: &[&FileData], notes: &mut Vec<String>) -> Snapshot {
+    let labels: Vec<String> = files.iter().map(|f| f.label.clone()).collect();
+    let mut snapshot = Snapshot::new(Origin::Files {
+        files: labels.clone(),
+    });
+    let mut position: HashMap<String, usize> = HashMap::new();
+    let mut counter_from: HashMap<String, &str> = HashMap::new();
+    let mut replaced: Vec<(String, String, String)> = Vec::new();
+    let mut sysctl = SysctlView {
+        loader: Some("pasted files, in command-line order".to_string()),
+        ..SysctlView::default()
+    };
+    let mut sysctl_keys: HashMap<String, usize> = HashMap::new();
+    let mut family_paths: HashMap<&'static str, Vec<String>> = HashMap::new();
+    let mut has_live = false;
+    for file in files {
+        if let Some(embedded) = &file.snapshot {
+            adopt_snapshot(&mut snapshot, embedded);
+            if let Some(view) = &embedded.sysctl {
+                for key in &view.keys {
+                    sysctl_keys.insert(key.key.clone(), sysctl.keys.len());
+                    has_live |= key.live.is_some();
+                    sysctl.keys.push(key.clone());
+                }
+                sysctl.files.extend(view.files.iter().cloned());
+            }
+        }
+        for counter in &file.counters {
+            let family = source_of_section(&counter.section);
+            let paths = family_paths.entry(family).or_default();
+            if !paths.contains(&file.label) {
+                paths.push(file.label.clone());
+            }
+            match position.get(&counter.name) {
+                Some(&at) => {
+                    if let Some(existing) = snapshot.counters.get_mut(at) {
+                        existing.value = counter.value;
+                    }
+                    if let Some(previous) = counter_from.insert(counter.name.clone(), &file.label)
+                        && previous != file.label
+                        && replaced.len() < 1000
+                    {
+                        replaced.push((
+                            counter.name.clone(),
+                            previous.to_string(),
+                            file.label.clone(),
+                        ));
+                    }
+                }
+                None => {
+                    position.insert(counter.name.clone(), snapshot.counters.len());
+                    counter_from.insert(counter.name.clone(), &file.label);
+                    snapshot.counters.push(counter.clone());
+                }
+            }
+        }
+        if !file.sysctl.is_empty() {
+            let live = file.format == Format::SysctlOutput;
+            has_live |= live;
+            if !live {
+                sysctl.files.push(crate::snapshot::SysctlFile {
+                    path: file.label.clone(),
+                    state: "applied (pasted)".to_string(),
+                });
+            }
+            for line in &file.sysctl {
+                let at = *sysctl_keys.entry(line.key.clone()).or_insert_with(|| {
+                    sysctl.keys.push(SysctlKey {
+                        key: line.key.clone(),
+                        ..SysctlKey::default()
+                    });
+                    sysctl.keys.len() - 1
+                });
+                let Some(key) = sysctl.keys.get_mut(at) else {
+                    continue;
+                };
+                if live {
+                    key.live = Some(line.value.clone());
+                    key.live_missing = None;
+                } else {
+                    let assignment = SysctlAssignment {
+                        value: line.value.clone(),
+                        file: file.label.clone(),
+                        line: line.line,
+                        ignore_failure: line.ignore_failure,
+                    };
+                    if let Some(previous) = key.configured.replace(assignment) {
+                        key.overrides.push(previous);
+                    }
+                }
+            }
+        }
+        if let Some(view) = &file.sockets {
+            snapshot.sockets = Some(view.clone());
+            snapshot.set_source(SourceStatus::available("sockets", &file.label));
+        }
+        if let Some(time) = file.taken_at {
+            snapshot.collected_at_unix_s = Some(
+                snapshot
+                    .collected_at_unix_s
+                    .map_or(time, |t: f64| t.max(time)),
+            );
+        }
+        let mut status = SourceStatus::available(&format!("paste:{}", file.label), &file.label);
+        status.skipped = file.skipped.first.clone();
+        snapshot.set_source(status);
+    }
+    if !replaced.is_empty() {
+        let shown: Vec<String> = replaced
+            .iter()
+            .take(5)
+            .map(|(name, from, to)| format!("{name} ({from} → {to})"))
+            .collect();
+        notes.push(format!(
+            "{} counters were given by more than one file; the later file's value is used: {}{}",
+            replaced.len(),
+            shown.join(", "),
+            if replaced.len() > 5 { ", ..." } else { "" }
+        ));
+    }
+    // Pasted times are wall-clock: the same clock serves as the monotonic one between pastes.
+    snapshot.monotonic_s = snapshot.collected_at_unix_s;
+    if !sysctl.keys.is_empty() {
+        snapshot.sysctl = Some(sysctl);
+    }
+    for family in ["snmp", "netstat", "snmp6"] {
+        match family_paths.get(family) {
+            Some(paths) => snapshot.set_source(SourceStatus::available(family, &paths.join(", "))),
+            None if snapshot.source(family).is_none() => snapshot.set_source(
+                SourceStatus::missing(family, "", "not in the pasted files"),
+            ),
+            None => {}
+        }
+    }
+    let missing = |snapshot: &mut Snapshot, name: &str, reason: &str| {
+        if snapshot.source(name).is_none() {
+            snapshot.set_source(SourceStatus::missing(name, "", reason));
+        }
+    };
+    for name in ["sockstat", "sockstat6", "softnet_stat", "nf_conntrack"] {
+        missing(&mut snapshot, name, "not in the pasted files");
+    }
+    if has_live {
+        snapshot.set_source(SourceStatus::available("sysctl", "pasted sysctl output"));
+    } else {
+        missing(
+            &mut snapshot,
+            "sysctl",
+            "no live values pasted (no `sysctl -a` output)",
+        );
+    }
+    if snapshot.sysctl.as_ref().is_some_and(|v| !v.files.is_empty()) {
+        snapshot.set_source(SourceStatus::available("sysctl_files", "pasted configuration"));
+    } else {
+        missing(&mut snapshot, "sysctl_files", "no configuration file pasted");
+    }
+    if snapshot.sockets.is_none() {
+        missing(
+            &mut snapshot,
+            "sockets",
+            "no socket table in the pasted files (no `ss -ltn` / `ss -tan` output)",
+        );
+    }
+    if snapshot.host.uptime_s.is_none() {
+        missing(
+            &mut snapshot,
+            "host",
+            "pasted text: uptime, kernel and CPU count unknown, so totals cannot be judged per second since boot",
+        );
+    }
+    missing(
+        &mut snapshot,
+        "second_sample",
+        "one sample: counters are lifetime totals, not rates",
+    );
+    snapshot
+}
+
+/// Takes what an embedded netdoctor snapshot holds that pastes do not.
+fn adopt_snapshot(target: &mut Snapshot, embedded: &Snapshot) {
+    if target.host == crate::snapshot::HostFacts::default() {
+        target.host = embedded.host.clone();
+    }
+    if target.sockstat.is_empty() {
+        target.sockstat = embedded.sockstat.clone();
+    }
+    if target.softnet.is_empty() {
+        target.softnet = embedded.softnet.clone();
+    }
+    if target.conntrack.is_none() {
+        target.conntrack = embedded.conntrack.clone();
+    }
+    if embedded.sockets.is_some() {
+        target.sockets = embedded.sockets.clone();
+    }
+    for source in &embedded.sources {
+        target.set_source(source.clone());
+    }
+}

@@ -1,0 +1,190 @@
+//! `ss -ltn` / `ss -tan` output (and `ss -an` with a Netid column, of which only TCP rows are
+//! read) → listeners with their accept queues and connection counts per state.
+//!
+//! For a LISTEN row, ss shows the accept queue's current length as Recv-Q and its limit as
+//! Send-Q. State names are turned into the kernel's (`ESTAB` → `ESTABLISHED`,
+//! `TIME-WAIT` → `TIME_WAIT`). A paste of listeners only (`ss -l`) says nothing about other
+//! states: the report says so and only LISTEN is counted.
+
+use super::Parsed;
+use super::clean::{self, LineKind};
+use crate::snapshot::sockets::{Listener, SocketView};
+
+/// ss state names → kernel state names.
+fn kernel_state(ss_state: &str) -> Option<&'static str> {
+    Some(match ss_state.to_ascii_uppercase().as_str() {
+        "LISTEN" => "LISTEN",
+        "ESTAB" | "ESTABLISHED" => "ESTABLISHED",
+        "SYN-SENT" | "SYN_SENT" => "SYN_SENT",
+        "SYN-RECV" | "SYN_RECV" => "SYN_RECV",
+        "FIN-WAIT-1" | "FIN_WAIT1" => "FIN_WAIT1",
+        "FIN-WAIT-2" | "FIN_WAIT2" => "FIN_WAIT2",
+        "TIME-WAIT" | "TIME_WAIT" => "TIME_WAIT",
+        "UNCONN" | "CLOSE" => "CLOSE",
+        "CLOSE-WAIT" | "CLOSE_WAIT" => "CLOSE_WAIT",
+        "LAST-ACK" | "LAST_ACK" => "LAST_ACK",
+        "CLOSING" => "CLOSING",
+        "NEW-SYN-RECV" => "NEW_SYN_RECV",
+        _ => return None,
+    })
+}
+
+/// True for an ss header line.
+pub fn is_header(line: &str) -> bool {
+    line.contains("Recv-Q") && line.contains("Send-Q") && line.contains("Local")
+}
+
+/// True for an ss data row (for detection).
+pub fn is_row(line: &str) -> bool {
+    parse_row(line, None).is_some()
+}
+
+/// One ss row: (state, recv-q, send-q, local, process).
+fn parse_row<'a>(
+    line: &'a str,
+    columns: Option<&Columns>,
+) -> Option<(Option<&'static str>, u64, u64, &'a str, Option<String>)> {
+    let mut words: Vec<&str> = line.split_whitespace().collect();
+    if words.first().is_some_and(|w| {
+        matches!(
+            w.to_ascii_lowercase().as_str(),
+            "tcp" | "tcp6" | "udp" | "udp6" | "raw" | "u_str" | "u_dgr" | "u_seq" | "nl" | "p_raw" | "p_dgr" | "mptcp" | "sctp"
+        )
+    }) {
+        let netid = words.remove(0);
+        if !netid.to_ascii_lowercase().starts_with("tcp") {
+            return None;
+        }
+    }
+    let first = *words.first()?;
+    let state = kernel_state(first);
+    let has_state = match columns {
+        Some(c) => c.state,
+        None => state.is_some(),
+    };
+    let rest = if has_state {
+        state?;
+        words.get(1..)?
+    } else {
+        &words[..]
+    };
+    let recv = rest.first()?.parse::<u64>().ok()?;
+    let send = rest.get(1)?.parse::<u64>().ok()?;
+    let local = *rest.get(2)?;
+    let _peer = rest.get(3)?;
+    let process = rest.get(4..).filter(|p| !p.is_empty()).map(|p| p.join(" "));
+    Some((if has_state { state } else { None }, recv, send, local, process))
+}
+
+/// Which columns the header announced.
+#[derive(Debug, Clone, Copy)]
+struct Columns {
+    state: bool,
+}
+
+/// Parses ss output.
+pub fn parse(text: &str) -> (SocketView, Parsed) {
+    let mut parsed = Parsed::default();
+    let mut view = SocketView {
+        method: "ss paste".to_string(),
+        ..SocketView::default()
+    };
+    let mut columns: Option<Columns> = None;
+    let mut non_listen = false;
+    let mut stateless_rows = false;
+    let mut listen_only_command = false;
+    for (number, raw) in text.lines().enumerate() {
+        let number = number + 1;
+        let line = match clean::classify(raw) {
+            LineKind::Blank => continue,
+            LineKind::Prompt { command } => {
+                listen_only_command |= command
+                    .split_whitespace()
+                    .any(|w| w.starts_with('-') && !w.starts_with("--") && w.contains('l'))
+                    && !command
+                        .split_whitespace()
+                        .any(|w| w.starts_with('-') && !w.starts_with("--") && w.contains('a'));
+                continue;
+            }
+            LineKind::Text(line) => line,
+        };
+        if is_header(line) {
+            columns = Some(Columns {
+                state: line.split_whitespace().any(|w| w == "State"),
+            });
+            continue;
+        }
+        match parse_row(line, columns.as_ref()) {
+            Some((state, recv, send, local, process)) => {
+                let state = match state {
+                    Some(s) => s,
+                    None => {
+                        // Old ss without a State column when listing listeners (`ss -l`).
+                        stateless_rows = true;
+                        "LISTEN"
+                    }
+                };
+                if state == "LISTEN" {
+                    view.listeners.push(Listener {
+                        local: local.to_string(),
+                        queue: recv,
+                        backlog: Some(send),
+                        capped_by_somaxconn: None,
+                        syn_recv: None,
+                        process,
+                    });
+                } else {
+                    non_listen = true;
+                }
+                match view.states.iter_mut().find(|(s, _)| s == state) {
+                    Some((_, count)) => *count += 1,
+                    None => view.states.push((state.to_string(), 1)),
+                }
+            }
+            None => {
+                if line.split_whitespace().next().is_some_and(|w| {
+                    matches!(w.to_ascii_lowercase().as_str(), "udp" | "udp6" | "raw" | "u_str" | "u_dgr" | "u_seq" | "nl")
+                }) {
+                    continue; // another protocol's row in `ss -an`
+                }
+                parsed.skipped.push(number, "not an ss row", raw);
+            }
+        }
+    }
+    if !non_listen || listen_only_command {
+        view.method = "ss paste (listeners only)".to_string();
+        parsed.notes.push(
+            "listeners only (`ss -l`): no connection states, SYN-RECV or TIME-WAIT counts"
+                .to_string(),
+        );
+    }
+    if stateless_rows {
+        parsed
+            .notes
+            .push("rows without a State column were read as listeners (old `ss -l`)".to_string());
+    }
+    parsed.notes.push(
+        "ss shows no SYN-RECV count per listener and no owner unless run with -p".to_string(),
+    );
+    (view, parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_listeners_and_states() {
+        let text = "State     Recv-Q Send-Q Local Address:Port  Peer Address:PortProcess\n\
+LISTEN    3      128          0.0.0.0:2024       0.0.0.0:*\n\
+TIME-WAIT 0      0          192.0.2.2:56164 203.0.113.80:80\n\
+ESTAB     0      0          192.0.2.2:56165 203.0.113.80:80\n";
+        let (view, parsed) = parse(text);
+        assert_eq!(parsed.skipped.count, 0);
+        assert_eq!(view.listeners.len(), 1);
+        assert_eq!(view.listeners[0].queue, 3);
+        assert_eq!(view.listeners[0].backlog, Some(128));
+        assert!(view.states.contains(&("TIME_WAIT".to_string(), 1)));
+        assert_eq!(view.method, "ss paste");
+    }
+}
