@@ -148,7 +148,10 @@ mod tests {
             prompt_command("root@host:~# netstat -s | grep listen"),
             Some("netstat -s | grep listen")
         );
-        assert_eq!(prompt_command("[root@web1 ~]# nstat -az"), Some("nstat -az"));
+        assert_eq!(
+            prompt_command("[root@web1 ~]# nstat -az"),
+            Some("nstat -az")
+        );
         assert_eq!(prompt_command("$ ss -ltn"), Some("ss -ltn"));
         assert_eq!(prompt_command("# netstat -s"), Some("netstat -s"));
         assert_eq!(prompt_command("# a comment about tcp"), None);
@@ -167,7 +170,10 @@ mod tests {
 
     #[test]
     fn strips_decoration() {
-        assert_eq!(classify("> \u{a0}  12 resets sent\r"), LineKind::Text("12 resets sent"));
+        assert_eq!(
+            classify("> \u{a0}  12 resets sent\r"),
+            LineKind::Text("12 resets sent")
+        );
         assert_eq!(classify("```text"), LineKind::Blank);
         assert_eq!(classify("--"), LineKind::Blank);
     }

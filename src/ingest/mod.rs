@@ -33,8 +33,8 @@ pub use phrases::PhraseIndex;
 pub use spec::FromSpec;
 
 use crate::snapshot::{
-    Counter, Origin, SNAPSHOT_SCHEMA, Skipped, Snapshot, SourceStatus, SysctlAssignment,
-    SysctlKey, SysctlView, sockets::SocketView,
+    Counter, Origin, SNAPSHOT_SCHEMA, Skipped, Snapshot, SourceStatus, SysctlAssignment, SysctlKey,
+    SysctlView, sockets::SocketView,
 };
 
 /// How many skipped lines a report lists per file (all are counted).
@@ -290,7 +290,12 @@ fn parse_text(label: &str, text: &str, index: &PhraseIndex) -> Result<FileData, 
             .lines()
             .map(clean::strip_decoration)
             .find(|l| !l.is_empty())
-            .map(|l| format!(" (first line: `{}`)", l.chars().take(60).collect::<String>()))
+            .map(|l| {
+                format!(
+                    " (first line: `{}`)",
+                    l.chars().take(60).collect::<String>()
+                )
+            })
             .unwrap_or_else(|| " (the file is empty)".to_string());
         return Err(IngestError::NoFormat {
             file: label.to_string(),
@@ -365,11 +370,10 @@ fn parse_text(label: &str, text: &str, index: &PhraseIndex) -> Result<FileData, 
 
 /// A netdoctor snapshot document.
 fn parse_snapshot(label: &str, text: &str) -> Result<Snapshot, IngestError> {
-    let snapshot: Snapshot =
-        serde_json::from_str(text).map_err(|e| IngestError::BadSnapshot {
-            file: label.to_string(),
-            reason: format!("line {}, column {}: {e}", e.line(), e.column()),
-        })?;
+    let snapshot: Snapshot = serde_json::from_str(text).map_err(|e| IngestError::BadSnapshot {
+        file: label.to_string(),
+        reason: format!("line {}, column {}: {e}", e.line(), e.column()),
+    })?;
     if snapshot.schema != SNAPSHOT_SCHEMA {
         return Err(IngestError::BadSnapshot {
             file: label.to_string(),
@@ -766,9 +770,9 @@ fn merge(files: &[&FileData], notes: &mut Vec<String>) -> Snapshot {
     for family in ["snmp", "netstat", "snmp6"] {
         match family_paths.get(family) {
             Some(paths) => snapshot.set_source(SourceStatus::available(family, &paths.join(", "))),
-            None if snapshot.source(family).is_none() => snapshot.set_source(
-                SourceStatus::missing(family, "", "not in the pasted files"),
-            ),
+            None if snapshot.source(family).is_none() => {
+                snapshot.set_source(SourceStatus::missing(family, "", "not in the pasted files"))
+            }
             None => {}
         }
     }
@@ -789,10 +793,21 @@ fn merge(files: &[&FileData], notes: &mut Vec<String>) -> Snapshot {
             "no live values pasted (no `sysctl -a` output)",
         );
     }
-    if snapshot.sysctl.as_ref().is_some_and(|v| !v.files.is_empty()) {
-        snapshot.set_source(SourceStatus::available("sysctl_files", "pasted configuration"));
+    if snapshot
+        .sysctl
+        .as_ref()
+        .is_some_and(|v| !v.files.is_empty())
+    {
+        snapshot.set_source(SourceStatus::available(
+            "sysctl_files",
+            "pasted configuration",
+        ));
     } else {
-        missing(&mut snapshot, "sysctl_files", "no configuration file pasted");
+        missing(
+            &mut snapshot,
+            "sysctl_files",
+            "no configuration file pasted",
+        );
     }
     if snapshot.sockets.is_none() {
         missing(

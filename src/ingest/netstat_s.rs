@@ -25,8 +25,8 @@ use crate::snapshot::{Counter, CounterValue};
 
 /// Section headers netstat prints, canonical spelling.
 const KNOWN_SECTIONS: &[&str] = &[
-    "Ip", "Icmp", "IcmpMsg", "Tcp", "Udp", "UdpLite", "TcpExt", "IpExt", "MPTcpExt", "Sctp",
-    "Ip6", "Icmp6", "Udp6", "UdpLite6",
+    "Ip", "Icmp", "IcmpMsg", "Tcp", "Udp", "UdpLite", "TcpExt", "IpExt", "MPTcpExt", "Sctp", "Ip6",
+    "Icmp6", "Udp6", "UdpLite6",
 ];
 
 /// The canonical section of a header line (`TcpExt:` → `TcpExt`), when it is one.
@@ -35,10 +35,7 @@ pub fn section_header(line: &str) -> Option<String> {
     if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return None;
     }
-    if let Some(known) = KNOWN_SECTIONS
-        .iter()
-        .find(|s| s.eq_ignore_ascii_case(name))
-    {
+    if let Some(known) = KNOWN_SECTIONS.iter().find(|s| s.eq_ignore_ascii_case(name)) {
         return Some((*known).to_string());
     }
     // Sections added after this was written (`MPTcpExt` once was new): CamelCase names
@@ -119,9 +116,10 @@ fn looks_like_ipv6(text: &str, index: &PhraseIndex) -> bool {
                     continue;
                 }
                 if let Some(m) = index.lookup(line, &mut buf) {
-                    let all_v6 = m.candidates.iter().all(|&id| {
-                        index.counter(id).is_some_and(|c| c.section.ends_with('6'))
-                    });
+                    let all_v6 = m
+                        .candidates
+                        .iter()
+                        .all(|&id| index.counter(id).is_some_and(|c| c.section.ends_with('6')));
                     if all_v6 {
                         return true;
                     }
@@ -193,7 +191,10 @@ impl Reader<'_> {
         };
         let field = field.trim_matches(clean::is_space);
         let value = value.trim_matches(clean::is_space);
-        let is_name = field.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+        let is_name = field
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic())
             && field
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_');
@@ -230,7 +231,9 @@ impl Reader<'_> {
         if let Some(c) = self.index.by_name(field) {
             return Ok((c.name.clone(), c.section.clone(), value));
         }
-        Err("raw `Name: value` line with no section header and a field the knowledge base does not know")
+        Err(
+            "raw `Name: value` line with no section header and a field the knowledge base does not know",
+        )
     }
 
     /// Picks one of the counters a wording can mean; the second value explains a reading
@@ -260,7 +263,11 @@ impl Reader<'_> {
             let direction: Vec<u32> = pool
                 .iter()
                 .copied()
-                .filter(|&id| index.counter(id).is_some_and(|c| c.field.starts_with(prefix)))
+                .filter(|&id| {
+                    index
+                        .counter(id)
+                        .is_some_and(|c| c.field.starts_with(prefix))
+                })
                 .collect();
             if !direction.is_empty() {
                 pool = direction;
@@ -375,7 +382,10 @@ impl Reader<'_> {
             );
         }
         if self.grep {
-            notes.push("the paste was filtered with grep: counters not shown are unknown, not zero".to_string());
+            notes.push(
+                "the paste was filtered with grep: counters not shown are unknown, not zero"
+                    .to_string(),
+            );
         }
         notes.extend(self.readings.into_iter().map(|(_, note)| note));
         Parsed {
@@ -383,7 +393,6 @@ impl Reader<'_> {
             skipped: self.skipped,
             notes,
             ipv6: self.ipv6,
-            ..Parsed::default()
         }
     }
 }

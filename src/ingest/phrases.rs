@@ -191,7 +191,9 @@ pub fn parse_number(digits: &str) -> Option<CounterValue> {
         if !b.is_ascii_digit() {
             return None;
         }
-        value = value.checked_mul(10)?.checked_add(CounterValue::from(b - b'0'))?;
+        value = value
+            .checked_mul(10)?
+            .checked_add(CounterValue::from(b - b'0'))?;
     }
     // Kernel counters are 64-bit: a longer number is not a counter.
     (value <= CounterValue::from(u64::MAX)).then_some(value)
@@ -296,14 +298,25 @@ mod tests {
         assert_eq!(m.map(|m| m.value), Some(12));
         let m = index.lookup("echo requests:12", &mut buf);
         assert_eq!(m.map(|m| m.value), Some(12));
-        assert_eq!(index.lookup("5 SYNs to LISTEN sockets ignored", &mut buf).map(|m| m.value), Some(5));
-        assert_eq!(index.lookup("SYNs to LISTEN sockets dropped", &mut buf), None);
+        assert_eq!(
+            index
+                .lookup("5 SYNs to LISTEN sockets ignored", &mut buf)
+                .map(|m| m.value),
+            Some(5)
+        );
+        assert_eq!(
+            index.lookup("SYNs to LISTEN sockets dropped", &mut buf),
+            None
+        );
     }
 
     #[test]
     fn refuses_numbers_too_large() {
         assert_eq!(parse_number("18446744073709551615"), Some(u64::MAX.into()));
         assert_eq!(parse_number("18446744073709551616"), None);
-        assert_eq!(parse_number("999999999999999999999999999999999999999999"), None);
+        assert_eq!(
+            parse_number("999999999999999999999999999999999999999999"),
+            None
+        );
     }
 }

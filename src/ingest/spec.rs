@@ -165,7 +165,7 @@ fn digits(bytes: &[u8], start: usize, count: usize) -> Option<u32> {
 }
 
 fn is_leap(year: u32) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+    (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
 }
 
 fn days_in_month(year: u32, month: u32) -> u32 {
@@ -223,7 +223,10 @@ mod tests {
         assert_eq!(parse_time("1970-01-01T00:00:00"), Some(0.0));
         assert_eq!(parse_time("2024-05-01T10:00:00"), Some(1_714_557_600.0));
         assert_eq!(parse_time("2024-05-01T10:00:00Z"), Some(1_714_557_600.0));
-        assert_eq!(parse_time("2024-05-01T12:00:00+02:00"), Some(1_714_557_600.0));
+        assert_eq!(
+            parse_time("2024-05-01T12:00:00+02:00"),
+            Some(1_714_557_600.0)
+        );
         assert_eq!(parse_time("2024-05-01 10:00"), Some(1_714_557_600.0));
         assert_eq!(parse_time("2024-05-01T10:00:00.5"), Some(1_714_557_600.5));
         assert_eq!(parse_time("1714557600"), Some(1_714_557_600.0));

@@ -39,16 +39,35 @@ pub fn is_row(line: &str) -> bool {
     parse_row(line, None).is_some()
 }
 
-/// One ss row: (state, recv-q, send-q, local, process).
-fn parse_row<'a>(
-    line: &'a str,
-    columns: Option<&Columns>,
-) -> Option<(Option<&'static str>, u64, u64, &'a str, Option<String>)> {
+/// One ss row.
+struct Row<'a> {
+    /// Kernel state name; None when the output has no State column.
+    state: Option<&'static str>,
+    recv_q: u64,
+    send_q: u64,
+    local: &'a str,
+    process: Option<String>,
+}
+
+/// Parses one ss row.
+fn parse_row<'a>(line: &'a str, columns: Option<&Columns>) -> Option<Row<'a>> {
     let mut words: Vec<&str> = line.split_whitespace().collect();
     if words.first().is_some_and(|w| {
         matches!(
             w.to_ascii_lowercase().as_str(),
-            "tcp" | "tcp6" | "udp" | "udp6" | "raw" | "u_str" | "u_dgr" | "u_seq" | "nl" | "p_raw" | "p_dgr" | "mptcp" | "sctp"
+            "tcp"
+                | "tcp6"
+                | "udp"
+                | "udp6"
+                | "raw"
+                | "u_str"
+                | "u_dgr"
+                | "u_seq"
+                | "nl"
+                | "p_raw"
+                | "p_dgr"
+                | "mptcp"
+                | "sctp"
         )
     }) {
         let netid = words.remove(0);
@@ -73,7 +92,13 @@ fn parse_row<'a>(
     let local = *rest.get(2)?;
     let _peer = rest.get(3)?;
     let process = rest.get(4..).filter(|p| !p.is_empty()).map(|p| p.join(" "));
-    Some((if has_state { state } else { None }, recv, send, local, process))
+    Some(Row {
+        state: if has_state { state } else { None },
+        recv_q: recv,
+        send_q: send,
+        local,
+        process,
+    })
 }
 
 /// Which columns the header announced.
@@ -115,8 +140,8 @@ pub fn parse(text: &str) -> (SocketView, Parsed) {
             continue;
         }
         match parse_row(line, columns.as_ref()) {
-            Some((state, recv, send, local, process)) => {
-                let state = match state {
+            Some(row) => {
+                let state = match row.state {
                     Some(s) => s,
                     None => {
                         // Old ss without a State column when listing listeners (`ss -l`).
@@ -126,12 +151,12 @@ pub fn parse(text: &str) -> (SocketView, Parsed) {
                 };
                 if state == "LISTEN" {
                     view.listeners.push(Listener {
-                        local: local.to_string(),
-                        queue: recv,
-                        backlog: Some(send),
+                        local: row.local.to_string(),
+                        queue: row.recv_q,
+                        backlog: Some(row.send_q),
                         capped_by_somaxconn: None,
                         syn_recv: None,
-                        process,
+                        process: row.process,
                     });
                 } else {
                     non_listen = true;
@@ -143,7 +168,10 @@ pub fn parse(text: &str) -> (SocketView, Parsed) {
             }
             None => {
                 if line.split_whitespace().next().is_some_and(|w| {
-                    matches!(w.to_ascii_lowercase().as_str(), "udp" | "udp6" | "raw" | "u_str" | "u_dgr" | "u_seq" | "nl")
+                    matches!(
+                        w.to_ascii_lowercase().as_str(),
+                        "udp" | "udp6" | "raw" | "u_str" | "u_dgr" | "u_seq" | "nl"
+                    )
                 }) {
                     continue; // another protocol's row in `ss -an`
                 }

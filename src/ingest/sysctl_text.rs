@@ -10,8 +10,8 @@
 //! Keys written with slashes (`net/ipv4/tcp_syncookies`) are turned into the dotted form the
 //! way sysctl.d(5) describes: when the first separator is a slash, slashes and dots swap.
 
-use super::clean::{self, LineKind};
 use super::Parsed;
+use super::clean::{self, LineKind};
 
 /// Which reading a sysctl text gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,7 +48,10 @@ fn split_assignment(line: &str) -> Option<(bool, String, String)> {
     if !valid {
         return None;
     }
-    let value: Vec<&str> = value.split(clean::is_space).filter(|w| !w.is_empty()).collect();
+    let value: Vec<&str> = value
+        .split(clean::is_space)
+        .filter(|w| !w.is_empty())
+        .collect();
     Some((ignore_failure, dotted_key(key), value.join(" ")))
 }
 
@@ -133,7 +136,10 @@ pub fn decide(evidence: SysctlEvidence) -> (SysctlKind, &'static str) {
     if evidence.output_marks > evidence.config_marks {
         (SysctlKind::Output, "sysctl command output: live values")
     } else if evidence.config_marks > 0 {
-        (SysctlKind::Config, "a sysctl configuration file: configured values with file and line")
+        (
+            SysctlKind::Config,
+            "a sysctl configuration file: configured values with file and line",
+        )
     } else {
         (
             SysctlKind::Config,
@@ -162,13 +168,15 @@ pub fn parse(text: &str, kind: SysctlKind) -> (Vec<SysctlLine>, Parsed) {
         if let LineKind::Prompt { .. } = clean::classify(raw) {
             continue;
         }
-        if let Some(rest) = trimmed.strip_prefix("sysctl: ") {
-            if kind == SysctlKind::Output {
+        if let Some(rest) = trimmed.strip_prefix("sysctl: ")
+            && kind == SysctlKind::Output
+        {
+            if parsed.notes.len() < 20 {
                 parsed
                     .notes
                     .push(format!("line {number}: sysctl reported: {rest}"));
-                continue;
             }
+            continue;
         }
         match split_assignment(clean::strip_decoration(raw)) {
             Some((ignore_failure, key, value)) => lines.push(SysctlLine {

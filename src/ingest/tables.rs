@@ -6,9 +6,9 @@
 //! prints increases since its previous run, not lifetime totals: when the paste's prompt shows
 //! that, the report says so.
 
+use super::Parsed;
 use super::clean::{self, LineKind};
 use super::phrases::{PhraseIndex, parse_number};
-use super::Parsed;
 use crate::snapshot::{Counter, CounterValue};
 
 /// Section prefixes of nstat names, longest first so `TcpExt` wins over `Tcp`.
@@ -78,11 +78,15 @@ pub fn parse_name_value(text: &str, index: &PhraseIndex) -> Parsed {
         }
         rate_column |= rate.is_some();
         let Some(value) = parse_signed(value) else {
-            parsed.skipped.push(number, "value is not a 64-bit integer", raw);
+            parsed
+                .skipped
+                .push(number, "value is not a 64-bit integer", raw);
             continue;
         };
         let Some(section) = section_of(name, index) else {
-            parsed.skipped.push(number, "counter name of no known section", raw);
+            parsed
+                .skipped
+                .push(number, "counter name of no known section", raw);
             continue;
         };
         push_counter(&mut parsed, &mut seen, name.to_string(), section, value);
@@ -134,12 +138,16 @@ pub fn parse_proc_pairs(text: &str) -> Parsed {
             _ => continue,
         };
         let Some((section, rest)) = line.split_once(':') else {
-            parsed.skipped.push(number, "not a `Section: ...` line", raw);
+            parsed
+                .skipped
+                .push(number, "not a `Section: ...` line", raw);
             continue;
         };
         let section = section.trim();
         if !is_counter_name(section) {
-            parsed.skipped.push(number, "not a `Section: ...` line", raw);
+            parsed
+                .skipped
+                .push(number, "not a `Section: ...` line", raw);
             continue;
         }
         let words: Vec<&str> = rest.split_whitespace().collect();
@@ -170,10 +178,14 @@ pub fn parse_proc_pairs(text: &str) -> Parsed {
             }
             previous => {
                 if let Some((line, _, _)) = previous {
-                    parsed.skipped.push(line, "header line without a value line", "");
+                    parsed
+                        .skipped
+                        .push(line, "header line without a value line", "");
                 }
                 if is_values && !words.is_empty() {
-                    parsed.skipped.push(number, "value line without a header line", raw);
+                    parsed
+                        .skipped
+                        .push(number, "value line without a header line", raw);
                 } else {
                     header = Some((number, section, words));
                 }
@@ -181,7 +193,9 @@ pub fn parse_proc_pairs(text: &str) -> Parsed {
         }
     }
     if let Some((line, _, _)) = header {
-        parsed.skipped.push(line, "header line without a value line", "");
+        parsed
+            .skipped
+            .push(line, "header line without a value line", "");
     }
     parsed
 }
@@ -204,7 +218,9 @@ pub fn parse_nstat_json(text: &str, index: &PhraseIndex) -> Result<Parsed, Strin
             (Some(value), Some(section)) => {
                 push_counter(&mut parsed, &mut seen, name.clone(), section, value)
             }
-            _ => parsed.skipped.push(0, "not a known counter with an integer value", name),
+            _ => parsed
+                .skipped
+                .push(0, "not a known counter with an integer value", name),
         }
     }
     Ok(parsed)
