@@ -224,15 +224,27 @@ pub fn detect_with(text: &str, index: &PhraseIndex) -> Option<(Format, String)> 
             break;
         }
     }
-    let netstat = netstat_s::score(&sample, index);
+    // A prompt naming the command is evidence too (a one-line grep result has little else).
+    let tool = prompt_hint
+        .and_then(|c| c.split('|').next())
+        .map(|c| {
+            let mut words = c.split_whitespace().filter(|w| *w != "sudo");
+            let first = words.next().unwrap_or("");
+            first.rsplit('/').next().unwrap_or(first).to_string()
+        })
+        .unwrap_or_default();
+    let bonus = |name: &str| if tool == name { 2 } else { 0 };
+    let netstat = netstat_s::score(&sample, index) + bonus("netstat");
     let (name_value, nstat_marker, pairs) = tables::scores(&sample);
-    let nstat = name_value * 2 + if nstat_marker { 5 } else { 0 };
+    let nstat = name_value * 2 + if nstat_marker { 5 } else { 0 } + bonus("nstat");
     let sysctl = sample
         .iter()
         .filter(|l| !l.starts_with('#') && sysctl_text::is_assignment(l))
         .count()
-        * 2;
-    let ss_score = sample
+        * 2
+        + bonus("sysctl");
+    let ss_score = bonus("ss")
+        + sample
         .iter()
         .map(|l| {
             if ss::is_header(l) {
@@ -256,7 +268,14 @@ pub fn detect_with(text: &str, index: &PhraseIndex) -> Option<(Format, String)> 
         .copied()
         .max_by_key(|(score, _)| *score)
         .unwrap_or((0, Format::NetstatS));
-    if best < 2 {
+    let from_content = best.saturating_sub(match format {
+        Format::NetstatS => bonus("netstat"),
+        Format::Nstat => bonus("nstat"),
+        Format::SysctlOutput => bonus("sysctl"),
+        Format::Ss => bonus("ss"),
+        _ => 0,
+    });
+    if best < 2 || from_content == 0 {
         return None;
     }
     let format = match format {
