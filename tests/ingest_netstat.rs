@@ -15,7 +15,10 @@ fn load(text: &str, index: &PhraseIndex) -> (Snapshot, ingest::IngestReport) {
 }
 
 fn story_text() -> String {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/story/netstat-s.txt");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/story/netstat-s.txt"
+    );
     std::fs::read_to_string(path).unwrap_or_default()
 }
 
@@ -43,7 +46,9 @@ fn full_paste(rows: &[PhraseRow], variant: usize) -> (String, Vec<(String, u64)>
         for part in [None, Some("input"), Some("output")] {
             let mut header_done = false;
             for (name, list) in &by_counter {
-                let Some(row) = list.get(variant) else { continue };
+                let Some(row) = list.get(variant) else {
+                    continue;
+                };
                 if row.section != section || row.histogram != part {
                     continue;
                 }
@@ -73,7 +78,12 @@ fn every_wording_reads_back_under_its_section() {
         }
         let (snapshot, report) = load(&text, &index);
         assert_eq!(report.files[0].format, Format::NetstatS);
-        assert_eq!(report.skipped_lines(), 0, "{:?}", report.files[0].first_skipped);
+        assert_eq!(
+            report.skipped_lines(),
+            0,
+            "{:?}",
+            report.files[0].first_skipped
+        );
         for (name, value) in &expected {
             assert_eq!(
                 snapshot.counter(name),
@@ -101,12 +111,21 @@ fn every_wording_alone_without_a_header() {
             .collect();
         let read: Vec<&str> = snapshot.counters.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(read.len(), 1, "{}: {read:?}", row.phrase);
-        assert!(same_wording.contains(&read[0]), "{} read as {}", row.phrase, read[0]);
+        assert!(
+            same_wording.contains(&read[0]),
+            "{} read as {}",
+            row.phrase,
+            read[0]
+        );
         assert_eq!(snapshot.counters[0].value, 4242);
         let distinct: std::collections::HashSet<&str> = same_wording.iter().copied().collect();
         if distinct.len() > 1 {
             let notes = report.files[0].notes.join("\n");
-            assert!(notes.contains("read as"), "no reading noted for `{}`: {notes}", row.phrase);
+            assert!(
+                notes.contains("read as"),
+                "no reading noted for `{}`: {notes}",
+                row.phrase
+            );
         }
     }
 }
@@ -115,7 +134,9 @@ fn every_wording_alone_without_a_header() {
 fn every_wording_in_the_knowledge_base() {
     let kb = netdoctor::kb::counters();
     if kb.iter().all(|c| c.phrases.is_empty()) {
-        println!("SKIP every_wording_in_the_knowledge_base: the knowledge base lists no phrases yet");
+        println!(
+            "SKIP every_wording_in_the_knowledge_base: the knowledge base lists no phrases yet"
+        );
         return;
     }
     let index = PhraseIndex::from_kb();
@@ -131,7 +152,11 @@ fn every_wording_in_the_knowledge_base() {
                 field: c.field.to_string(),
                 phrase: p.to_string(),
                 histogram: if c.section.starts_with("Icmp") && p.trim_end().ends_with(": {n}") {
-                    Some(if c.field.starts_with("In") { "input" } else { "output" })
+                    Some(if c.field.starts_with("In") {
+                        "input"
+                    } else {
+                        "output"
+                    })
                 } else {
                     None
                 },
@@ -145,7 +170,12 @@ fn every_wording_in_the_knowledge_base() {
             break;
         }
         let (snapshot, report) = load(&text, index);
-        assert_eq!(report.skipped_lines(), 0, "{:?}", report.files[0].first_skipped);
+        assert_eq!(
+            report.skipped_lines(),
+            0,
+            "{:?}",
+            report.files[0].first_skipped
+        );
         for (name, value) in &expected {
             assert_eq!(snapshot.counter(name), Some(i128::from(*value)), "{name}");
             checked += 1;
@@ -173,7 +203,10 @@ fn the_story_keeps_totals_exactly_and_has_no_rate() {
     assert!(!snapshot.has_source("sockets"));
     assert!(!snapshot.has_source("host"));
     assert!(report.notes.iter().any(|n| n.contains("lifetime totals")));
-    assert!(matches!(snapshot.origin, netdoctor::snapshot::Origin::Files { .. }));
+    assert!(matches!(
+        snapshot.origin,
+        netdoctor::snapshot::Origin::Files { .. }
+    ));
 
     let conf = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -184,9 +217,14 @@ fn the_story_keeps_totals_exactly_and_has_no_rate() {
         &[("netstat-s.txt", &text, None), ("sysctl.conf", &conf, None)],
         &index,
     );
-    let Ok((snapshot, report)) = both else { panic!("story pair failed to load") };
+    let Ok((snapshot, report)) = both else {
+        panic!("story pair failed to load")
+    };
     assert_eq!(report.files[1].format, Format::SysctlConfig);
-    let key = snapshot.sysctl.as_ref().and_then(|v| v.key("net.ipv4.tcp_tw_recycle"));
+    let key = snapshot
+        .sysctl
+        .as_ref()
+        .and_then(|v| v.key("net.ipv4.tcp_tw_recycle"));
     let configured = key.and_then(|k| k.configured.as_ref());
     assert_eq!(configured.map(|a| a.value.as_str()), Some("1"));
     assert_eq!(configured.map(|a| a.line), Some(12));
@@ -224,7 +262,12 @@ fn historic_wordings_read_as_today() {
                 2 packets rejects in established connections because of timestamp\n";
     let index = index();
     let (snapshot, report) = load(text, &index);
-    assert_eq!(report.skipped_lines(), 0, "{:?}", report.files[0].first_skipped);
+    assert_eq!(
+        report.skipped_lines(),
+        0,
+        "{:?}",
+        report.files[0].first_skipped
+    );
     assert_eq!(snapshot.counter("TcpActiveOpens"), Some(5));
     assert_eq!(snapshot.counter("TcpOutSegs"), Some(9));
     assert_eq!(snapshot.counter("TcpRetransSegs"), Some(3));
@@ -260,7 +303,10 @@ fn a_raw_line_without_header_is_found_by_field() {
     // A field nothing knows, without a section: reported, not guessed.
     let (snapshot, report) = load("TCPSomethingNew: 5\n12 resets sent\nTcp:\n", &index);
     assert_eq!(snapshot.counter("TCPSomethingNew"), None);
-    assert_eq!(report.files[0].skipped_lines, 1 + usize::from(snapshot.counter("TcpOutRsts").is_none()));
+    assert_eq!(
+        report.files[0].skipped_lines,
+        1 + usize::from(snapshot.counter("TcpOutRsts").is_none())
+    );
 }
 
 #[test]
@@ -275,9 +321,15 @@ fn ambiguous_phrases_follow_the_section_or_say_which_reading() {
     let (snapshot, report) = load("    29 packets received\n", &index);
     assert_eq!(snapshot.counter("UdpInDatagrams"), Some(29));
     let notes = report.files[0].notes.join("\n");
-    assert!(notes.contains("read as UdpInDatagrams") && notes.contains("Udp6InDatagrams"), "{notes}");
+    assert!(
+        notes.contains("read as UdpInDatagrams") && notes.contains("Udp6InDatagrams"),
+        "{notes}"
+    );
 
-    let (snapshot, _) = load("$ netstat -s -6 | grep received\n    29 packets received\n", &index);
+    let (snapshot, _) = load(
+        "$ netstat -s -6 | grep received\n    29 packets received\n",
+        &index,
+    );
     assert_eq!(snapshot.counter("Udp6InDatagrams"), Some(29));
 
     let text = "Icmp:\n    ICMP input histogram:\n        echo requests: 5\n    \
@@ -302,7 +354,11 @@ fn two_pastes_in_one_file_keep_the_later_values() {
 
 #[test]
 fn this_hosts_netstat_output_is_read_whole() {
-    let Ok(out) = std::process::Command::new("netstat").arg("-s").env("LC_ALL", "C").output() else {
+    let Ok(out) = std::process::Command::new("netstat")
+        .arg("-s")
+        .env("LC_ALL", "C")
+        .output()
+    else {
         println!("SKIP this_hosts_netstat_output_is_read_whole: netstat not installed");
         return;
     };
@@ -314,6 +370,11 @@ fn this_hosts_netstat_output_is_read_whole() {
     }
     let index = index_of(&rows);
     let (snapshot, report) = load(&text, &index);
-    assert_eq!(report.skipped_lines(), 0, "{:?}", report.files[0].first_skipped);
+    assert_eq!(
+        report.skipped_lines(),
+        0,
+        "{:?}",
+        report.files[0].first_skipped
+    );
     assert!(snapshot.counter("TcpActiveOpens").is_some());
 }

@@ -245,17 +245,17 @@ pub fn detect_with(text: &str, index: &PhraseIndex) -> Option<(Format, String)> 
         + bonus("sysctl");
     let ss_score = bonus("ss")
         + sample
-        .iter()
-        .map(|l| {
-            if ss::is_header(l) {
-                3
-            } else if ss::is_row(l) {
-                2
-            } else {
-                0
-            }
-        })
-        .sum::<usize>();
+            .iter()
+            .map(|l| {
+                if ss::is_header(l) {
+                    3
+                } else if ss::is_row(l) {
+                    2
+                } else {
+                    0
+                }
+            })
+            .sum::<usize>();
     let candidates = [
         (netstat, Format::NetstatS),
         (nstat, Format::Nstat),

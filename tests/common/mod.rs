@@ -24,11 +24,36 @@ pub struct PhraseRow {
 
 /// Historic wordings and the story's counters: enough to test without the reference file.
 const BUILT_IN: &[(&str, &str, &str, &str)] = &[
-    ("TcpExtListenDrops", "TcpExt", "ListenDrops", "{n} SYNs to LISTEN sockets dropped"),
-    ("TcpExtListenDrops", "TcpExt", "ListenDrops", "{n} SYNs to LISTEN sockets ignored"),
-    ("TcpExtSyncookiesFailed", "TcpExt", "SyncookiesFailed", "{n} invalid SYN cookies received"),
-    ("TcpExtSyncookiesRecv", "TcpExt", "SyncookiesRecv", "{n} SYN cookies received"),
-    ("TcpExtSyncookiesSent", "TcpExt", "SyncookiesSent", "{n} SYN cookies sent"),
+    (
+        "TcpExtListenDrops",
+        "TcpExt",
+        "ListenDrops",
+        "{n} SYNs to LISTEN sockets dropped",
+    ),
+    (
+        "TcpExtListenDrops",
+        "TcpExt",
+        "ListenDrops",
+        "{n} SYNs to LISTEN sockets ignored",
+    ),
+    (
+        "TcpExtSyncookiesFailed",
+        "TcpExt",
+        "SyncookiesFailed",
+        "{n} invalid SYN cookies received",
+    ),
+    (
+        "TcpExtSyncookiesRecv",
+        "TcpExt",
+        "SyncookiesRecv",
+        "{n} SYN cookies received",
+    ),
+    (
+        "TcpExtSyncookiesSent",
+        "TcpExt",
+        "SyncookiesSent",
+        "{n} SYN cookies sent",
+    ),
     (
         "TcpExtTCPRcvCollapsed",
         "TcpExt",
@@ -41,13 +66,38 @@ const BUILT_IN: &[(&str, &str, &str, &str)] = &[
         "ListenOverflows",
         "{n} times the listen queue of a socket overflowed",
     ),
-    ("TcpExtDelayedACKLost", "TcpExt", "DelayedACKLost", "Quick ack mode was activated {n} times"),
-    ("TcpRetransSegs", "Tcp", "RetransSegs", "{n} segments retransmitted"),
-    ("TcpRetransSegs", "Tcp", "RetransSegs", "{n} segments retransmited"),
+    (
+        "TcpExtDelayedACKLost",
+        "TcpExt",
+        "DelayedACKLost",
+        "Quick ack mode was activated {n} times",
+    ),
+    (
+        "TcpRetransSegs",
+        "Tcp",
+        "RetransSegs",
+        "{n} segments retransmitted",
+    ),
+    (
+        "TcpRetransSegs",
+        "Tcp",
+        "RetransSegs",
+        "{n} segments retransmited",
+    ),
     ("TcpOutSegs", "Tcp", "OutSegs", "{n} segments sent out"),
     ("TcpOutSegs", "Tcp", "OutSegs", "{n} segments send out"),
-    ("TcpActiveOpens", "Tcp", "ActiveOpens", "{n} active connection openings"),
-    ("TcpActiveOpens", "Tcp", "ActiveOpens", "{n} active connections openings"),
+    (
+        "TcpActiveOpens",
+        "Tcp",
+        "ActiveOpens",
+        "{n} active connection openings",
+    ),
+    (
+        "TcpActiveOpens",
+        "Tcp",
+        "ActiveOpens",
+        "{n} active connections openings",
+    ),
     (
         "TcpExtPAWSEstab",
         "TcpExt",
@@ -60,16 +110,41 @@ const BUILT_IN: &[(&str, &str, &str, &str)] = &[
         "PAWSEstab",
         "{n} packets rejects in established connections because of timestamp",
     ),
-    ("UdpInDatagrams", "Udp", "InDatagrams", "{n} packets received"),
-    ("Udp6InDatagrams", "Udp6", "InDatagrams", "{n} packets received"),
-    ("IpInReceives", "Ip", "InReceives", "{n} total packets received"),
-    ("Ip6InReceives", "Ip6", "InReceives", "{n} total packets received"),
+    (
+        "UdpInDatagrams",
+        "Udp",
+        "InDatagrams",
+        "{n} packets received",
+    ),
+    (
+        "Udp6InDatagrams",
+        "Udp6",
+        "InDatagrams",
+        "{n} packets received",
+    ),
+    (
+        "IpInReceives",
+        "Ip",
+        "InReceives",
+        "{n} total packets received",
+    ),
+    (
+        "Ip6InReceives",
+        "Ip6",
+        "InReceives",
+        "{n} total packets received",
+    ),
     ("IcmpInEchos", "Icmp", "InEchos", "echo requests: {n}"),
     ("IcmpOutEchos", "Icmp", "OutEchos", "echo request: {n}"),
     ("IcmpOutEchos", "Icmp", "OutEchos", "echo requests: {n}"),
     ("Icmp6InEchos", "Icmp6", "InEchos", "echo requests: {n}"),
     ("Icmp6OutEchos", "Icmp6", "OutEchos", "echo requests: {n}"),
-    ("TcpExtTCPTimeouts", "TcpExt", "TCPTimeouts", "{n} other TCP timeouts"),
+    (
+        "TcpExtTCPTimeouts",
+        "TcpExt",
+        "TCPTimeouts",
+        "{n} other TCP timeouts",
+    ),
 ];
 
 /// Rows from the knowledge base (when it lists phrases).
