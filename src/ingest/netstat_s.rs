@@ -213,6 +213,10 @@ impl Reader<'_> {
         };
         let value = if negative { -magnitude } else { magnitude };
         if let Some(section) = &self.section {
+            // `netstat -s -6` prints snmp6 names whole (`Ip6InOctets: 128` under `Ip6:`).
+            if section.ends_with('6') && field.starts_with(section.as_str()) {
+                return Ok((field.to_string(), section.clone(), value));
+            }
             return Ok((format!("{section}{field}"), section.clone(), value));
         }
         // No header: find the field in the knowledge base.
