@@ -370,7 +370,15 @@ impl Reader<'_> {
     fn finish(self) -> Parsed {
         let mut notes = Vec::new();
         if self.block_starts.len() > 1 {
-            let starts: Vec<String> = self.block_starts.iter().map(|l| l.to_string()).collect();
+            let mut starts: Vec<String> = self
+                .block_starts
+                .iter()
+                .take(5)
+                .map(|l| l.to_string())
+                .collect();
+            if self.block_starts.len() > 5 {
+                starts.push("...".to_string());
+            }
             notes.push(format!(
                 "{} pastes in this file (starting at lines {}): read in order, a later value \
                  replaces an earlier one, so the counters are those of the last paste",
