@@ -210,17 +210,17 @@ pub fn detect_with(text: &str, index: &PhraseIndex) -> Option<(Format, String)> 
             return Some((Format::NstatJson, "nstat -j JSON".to_string()));
         }
     }
-    let mut sample: Vec<&str> = Vec::new();
+    let mut lines: Vec<&str> = Vec::new();
     let mut prompt_hint: Option<&str> = None;
     for raw in text.lines() {
         match clean::classify(raw) {
-            clean::LineKind::Text(line) => sample.push(line),
+            clean::LineKind::Text(line) => lines.push(line),
             clean::LineKind::Prompt { command } => {
                 prompt_hint.get_or_insert(command);
             }
             clean::LineKind::Blank => {}
         }
-        if sample.len() >= 600 {
+        if lines.len() >= 600 {
             break;
         }
     }
@@ -234,35 +234,19 @@ pub fn detect_with(text: &str, index: &PhraseIndex) -> Option<(Format, String)> 
         })
         .unwrap_or_default();
     let bonus = |name: &str| if tool == name { 2 } else { 0 };
-    let netstat = netstat_s::score(&sample, index) + bonus("netstat");
-    let (name_value, nstat_marker, pairs) = tables::scores(&sample);
-    let nstat = name_value * 2 + if nstat_marker { 5 } else { 0 } + bonus("nstat");
-    let sysctl = sample
-        .iter()
-        .filter(|l| !l.starts_with('#') && sysctl_text::is_assignment(l))
-        .count()
-        * 2
-        + bonus("sysctl");
-    let ss_score = bonus("ss")
-        + sample
-            .iter()
-            .map(|l| {
-                if ss::is_header(l) {
-                    3
-                } else if ss::is_row(l) {
-                    2
-                } else {
-                    0
-                }
-            })
-            .sum::<usize>();
-    let candidates = [
-        (netstat, Format::NetstatS),
-        (nstat, Format::Nstat),
-        (pairs * 2, Format::ProcSnmp),
-        (sysctl, Format::SysctlOutput),
-        (ss_score, Format::Ss),
-    ];
+    // The first 64 lines usually decide; the rest of the sample only when they do not.
+    let mut sample = lines.get(..64).unwrap_or(&lines);
+    let mut scores = format_scores(sample, index, &bonus);
+    let decisive = |s: &[(usize, Format); 5]| {
+        let mut sorted: Vec<usize> = s.iter().map(|(score, _)| *score).collect();
+        sorted.sort_unstable_by(|a, b| b.cmp(a));
+        sorted[0] >= 16 && sorted[1] * 4 <= sorted[0]
+    };
+    if !decisive(&scores.0) && sample.len() < lines.len() {
+        sample = &lines;
+        scores = format_scores(sample, index, &bonus);
+    }
+    let (candidates, nstat_marker) = scores;
     let (best, format) = candidates
         .iter()
         .copied()
@@ -300,6 +284,46 @@ pub fn detect_with(text: &str, index: &PhraseIndex) -> Option<(Format, String)> 
         None => "content".to_string(),
     };
     Some((format, why))
+}
+
+/// Scores each format over a sample of cleaned lines; also whether nstat's `#kernel` was seen.
+fn format_scores(
+    sample: &[&str],
+    index: &PhraseIndex,
+    bonus: &dyn Fn(&str) -> usize,
+) -> ([(usize, Format); 5], bool) {
+    let netstat = netstat_s::score(sample, index) + bonus("netstat");
+    let (name_value, nstat_marker, pairs) = tables::scores(sample);
+    let nstat = name_value * 2 + if nstat_marker { 5 } else { 0 } + bonus("nstat");
+    let sysctl = sample
+        .iter()
+        .filter(|l| !l.starts_with('#') && sysctl_text::is_assignment(l))
+        .count()
+        * 2
+        + bonus("sysctl");
+    let ss_score = bonus("ss")
+        + sample
+            .iter()
+            .map(|l| {
+                if ss::is_header(l) {
+                    3
+                } else if ss::is_row(l) {
+                    2
+                } else {
+                    0
+                }
+            })
+            .sum::<usize>();
+    (
+        [
+            (netstat, Format::NetstatS),
+            (nstat, Format::Nstat),
+            (pairs * 2, Format::ProcSnmp),
+            (sysctl, Format::SysctlOutput),
+            (ss_score, Format::Ss),
+        ],
+        nstat_marker,
+    )
 }
 
 /// Parses one text whose format is known or detected. `label` names it in the report.

@@ -16,7 +16,7 @@
 //! order and later values replace earlier ones: the file's last paste wins, and the report
 //! says so. For rates, give each paste its own file with a time (`FILE@TIME`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use super::clean::{self, LineKind};
 use super::phrases::{PhraseIndex, parse_number};
@@ -59,8 +59,10 @@ struct Reader<'i> {
     /// Evidence the paste is `netstat -s -6` output (used only without headers).
     ipv6: bool,
     counters: Vec<Counter>,
-    position: HashMap<String, usize>,
-    block_seen: HashSet<String>,
+    /// Counter name → (index in `counters`, paste block it was last seen in).
+    position: HashMap<String, (usize, usize)>,
+    block: usize,
+    block_has_counters: bool,
     block_starts: Vec<usize>,
     skipped: SkipLog,
     /// Phrase key → note, one per ambiguous wording read without a section.
@@ -79,7 +81,8 @@ pub fn parse(text: &str, index: &PhraseIndex) -> Parsed {
         ipv6: false,
         counters: Vec::new(),
         position: HashMap::new(),
-        block_seen: HashSet::new(),
+        block: 0,
+        block_has_counters: false,
         block_starts: Vec::new(),
         skipped: SkipLog::default(),
         readings: Vec::new(),
@@ -109,17 +112,14 @@ fn looks_like_ipv6(text: &str, index: &PhraseIndex) -> bool {
                 }
             }
             LineKind::Text(line) => {
+                // Headers decide the sections themselves; the first one tells the family.
                 if let Some(section) = section_header(line) {
-                    if section.ends_with('6') {
-                        return true;
-                    }
-                    continue;
+                    return section.ends_with('6');
                 }
                 if let Some(m) = index.lookup(line, &mut buf) {
-                    let all_v6 = m
-                        .candidates
-                        .iter()
-                        .all(|&id| index.counter(id).is_some_and(|c| c.section.ends_with('6')));
+                    let all_v6 = m.candidates.iter().all(|&id| {
+                        index.counter(id).is_some_and(|c| c.section.ends_with('6'))
+                    });
                     if all_v6 {
                         return true;
                     }
@@ -163,25 +163,25 @@ impl Reader<'_> {
             return;
         }
         let mut buf = std::mem::take(&mut self.buf);
-        let matched = self.index.lookup(line, &mut buf);
-        let outcome = match matched {
+        let index = self.index;
+        let matched = index.lookup(line, &mut buf);
+        match matched {
             Some(m) => {
                 let (id, reading) = self.choose(m.candidates);
                 if let Some(note) = reading {
                     self.note_reading(&buf, note, number);
                 }
-                self.index
-                    .counter(id)
-                    .map(|c| (c.name.clone(), c.section.clone(), m.value))
-                    .ok_or("phrase without counter")
+                match index.counter(id) {
+                    Some(c) => self.push(number, &c.name, &c.section, m.value),
+                    None => self.skipped.push(number, "phrase without counter", raw),
+                }
             }
-            None => self.raw_line(line),
-        };
-        self.buf = buf;
-        match outcome {
-            Ok((name, section, value)) => self.push(number, name, section, value),
-            Err(reason) => self.skipped.push(number, reason, raw),
+            None => match self.raw_line(line) {
+                Ok((name, section, value)) => self.push(number, &name, &section, value),
+                Err(reason) => self.skipped.push(number, reason, raw),
+            },
         }
+        self.buf = buf;
     }
 
     /// A raw `Name: value` line (net-tools' fallback for fields it has no phrase for).
@@ -336,35 +336,42 @@ impl Reader<'_> {
     }
 
     fn start_block(&mut self, line: usize) {
-        if !self.block_seen.is_empty() {
-            self.block_seen.clear();
+        if self.block_has_counters {
+            self.block += 1;
+            self.block_has_counters = false;
             self.block_starts.push(line);
         }
     }
 
-    fn push(&mut self, line: usize, name: String, section: String, value: CounterValue) {
-        if self.block_seen.contains(&name) {
-            self.start_block(line);
-        }
-        self.block_seen.insert(name.clone());
+    fn push(&mut self, line: usize, name: &str, section: &str, value: CounterValue) {
         if self.block_starts.is_empty() {
             self.block_starts.push(line);
         }
-        match self.position.get(&name) {
-            Some(&at) => {
+        let seen = self.position.get(name).copied();
+        match seen {
+            Some((at, block)) => {
+                if block == self.block {
+                    // The same counter twice in one paste: a second paste begins here.
+                    self.start_block(line);
+                }
                 if let Some(existing) = self.counters.get_mut(at) {
                     existing.value = value;
                 }
+                if let Some(entry) = self.position.get_mut(name) {
+                    entry.1 = self.block;
+                }
             }
             None => {
-                self.position.insert(name.clone(), self.counters.len());
+                self.position
+                    .insert(name.to_string(), (self.counters.len(), self.block));
                 self.counters.push(Counter {
-                    name,
-                    section,
+                    name: name.to_string(),
+                    section: section.to_string(),
                     value,
                 });
             }
         }
+        self.block_has_counters = true;
     }
 
     fn finish(self) -> Parsed {

@@ -10,6 +10,7 @@
 //! in it, whatever the number of phrases. No regular expressions.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 use crate::snapshot::CounterValue;
@@ -47,13 +48,35 @@ pub struct PhraseMatch<'i> {
     pub value: CounterValue,
 }
 
+/// FNV-1a: a fast hash for the short phrase keys. The table is built from the knowledge base
+/// and only looked up with pasted text, never grown by it, so a crafted paste cannot degrade it.
+#[derive(Default)]
+pub struct Fnv1a(u64);
+
+impl Hasher for Fnv1a {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for b in bytes {
+            hash ^= u64::from(*b);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
+}
+
+type PhraseMap = HashMap<String, Vec<u32>, BuildHasherDefault<Fnv1a>>;
+
 /// The compiled index.
 #[derive(Debug, Default)]
 pub struct PhraseIndex {
     counters: Vec<PhraseCounter>,
     /// The header name each counter is printed under (section by default).
     headers: Vec<String>,
-    by_phrase: HashMap<String, Vec<u32>>,
+    by_phrase: PhraseMap,
     by_field: HashMap<String, Vec<u32>>,
     by_name: HashMap<String, u32>,
 }
