@@ -49,7 +49,9 @@ fn template() -> String {
 fn fleet_of_10000_netstat_s_files(bencher: Bencher) {
     let index = common::index();
     let template = template();
-    let texts: Vec<String> = (0..FLEET as u64).map(|h| host_paste(&template, h)).collect();
+    let texts: Vec<String> = (0..FLEET as u64)
+        .map(|h| host_paste(&template, h))
+        .collect();
     let bytes: usize = texts.iter().map(String::len).sum();
     bencher.counter(BytesCount::new(bytes)).bench_local(|| {
         let mut counters = 0;

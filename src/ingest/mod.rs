@@ -24,6 +24,7 @@ pub mod ss;
 pub mod sysctl_text;
 pub mod tables;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Read;
 
@@ -546,8 +547,18 @@ fn combine_one(mut files: Vec<FileData>) -> (Snapshot, IngestReport) {
             times.len()
         ));
     }
-    let refs: Vec<&FileData> = files.iter().collect();
-    let snapshot = merge(&refs, &mut report.notes);
+    report.files = files.iter().map(file_report).collect();
+    // The counters move into the snapshot (no copy): the report above has their count.
+    let owned: Vec<Vec<Counter>> = files
+        .iter_mut()
+        .map(|f| std::mem::take(&mut f.counters))
+        .collect();
+    let inputs = files
+        .iter()
+        .zip(owned)
+        .map(|(f, counters)| (f, Cow::Owned(counters)))
+        .collect();
+    let snapshot = merge(inputs, &mut report.notes);
     if snapshot.collected_at_unix_s.is_none() && !snapshot.counters.is_empty() {
         report.notes.push(
             "no time given: counters are lifetime totals since boot (or since a reset), not \
@@ -555,7 +566,6 @@ fn combine_one(mut files: Vec<FileData>) -> (Snapshot, IngestReport) {
                 .to_string(),
         );
     }
-    report.files = files.iter().map(file_report).collect();
     (snapshot, report)
 }
 
@@ -614,7 +624,11 @@ fn series_of(files: Vec<FileData>) -> Result<(Vec<Snapshot>, IngestReport), Inge
     for time in &times {
         let mut group: Vec<&FileData> = context.clone();
         group.extend(files.iter().filter(|f| f.taken_at == Some(*time)));
-        let mut snapshot = merge(&group, &mut report.notes);
+        let inputs = group
+            .iter()
+            .map(|f| (*f, Cow::Borrowed(f.counters.as_slice())))
+            .collect();
+        let mut snapshot = merge(inputs, &mut report.notes);
         if times.len() > 1 {
             snapshot.set_source(SourceStatus::available("second_sample", "dated pastes"));
         }
@@ -685,13 +699,13 @@ fn source_of_section(section: &str) -> &'static str {
 }
 
 /// Combines files (in application order) into one snapshot.
-fn merge(files: &[&FileData], notes: &mut Vec<String>) -> Snapshot {
-    let labels: Vec<String> = files.iter().map(|f| f.label.clone()).collect();
-    let mut snapshot = Snapshot::new(Origin::Files {
-        files: labels.clone(),
-    });
-    let mut position: HashMap<String, usize> = HashMap::new();
-    let mut counter_from: HashMap<String, &str> = HashMap::new();
+fn merge(inputs: Vec<(&FileData, Cow<'_, [Counter]>)>, notes: &mut Vec<String>) -> Snapshot {
+    let labels: Vec<String> = inputs.iter().map(|(f, _)| f.label.clone()).collect();
+    let mut snapshot = Snapshot::new(Origin::Files { files: labels });
+    // Counter name → (index in snapshot.counters, file it came from); built only once a
+    // second file brings counters (the common single-paste case moves them without a map).
+    let mut position: HashMap<String, (usize, &str)> = HashMap::new();
+    let mut first_from: Option<&str> = None;
     let mut replaced: Vec<(String, String, String)> = Vec::new();
     let mut sysctl = SysctlView {
         loader: Some("pasted files, in command-line order".to_string()),
@@ -700,7 +714,7 @@ fn merge(files: &[&FileData], notes: &mut Vec<String>) -> Snapshot {
     let mut sysctl_keys: HashMap<String, usize> = HashMap::new();
     let mut family_paths: HashMap<&'static str, Vec<String>> = HashMap::new();
     let mut has_live = false;
-    for file in files {
+    for (file, counters) in inputs {
         if let Some(embedded) = &file.snapshot {
             adopt_snapshot(&mut snapshot, embedded);
             if let Some(view) = &embedded.sysctl {
@@ -712,32 +726,55 @@ fn merge(files: &[&FileData], notes: &mut Vec<String>) -> Snapshot {
                 sysctl.files.extend(view.files.iter().cloned());
             }
         }
-        for counter in &file.counters {
+        let mut families: Vec<&'static str> = Vec::new();
+        for counter in counters.iter() {
             let family = source_of_section(&counter.section);
-            let paths = family_paths.entry(family).or_default();
-            if !paths.contains(&file.label) {
-                paths.push(file.label.clone());
+            if !families.contains(&family) {
+                families.push(family);
             }
-            match position.get(&counter.name) {
-                Some(&at) => {
-                    if let Some(existing) = snapshot.counters.get_mut(at) {
-                        existing.value = counter.value;
-                    }
-                    if let Some(previous) = counter_from.insert(counter.name.clone(), &file.label)
-                        && previous != file.label
-                        && replaced.len() < 1000
-                    {
-                        replaced.push((
-                            counter.name.clone(),
-                            previous.to_string(),
-                            file.label.clone(),
-                        ));
-                    }
-                }
+        }
+        for family in families {
+            family_paths
+                .entry(family)
+                .or_default()
+                .push(file.label.clone());
+        }
+        if !counters.is_empty() {
+            match first_from {
                 None => {
-                    position.insert(counter.name.clone(), snapshot.counters.len());
-                    counter_from.insert(counter.name.clone(), &file.label);
-                    snapshot.counters.push(counter.clone());
+                    snapshot.counters = counters.into_owned();
+                    first_from = Some(&file.label);
+                }
+                Some(first) => {
+                    if position.is_empty() {
+                        for (at, c) in snapshot.counters.iter().enumerate() {
+                            position.insert(c.name.clone(), (at, first));
+                        }
+                    }
+                    for counter in counters.into_owned() {
+                        match position.get_mut(&counter.name) {
+                            Some((at, from)) => {
+                                if let Some(existing) = snapshot.counters.get_mut(*at) {
+                                    existing.value = counter.value;
+                                }
+                                if *from != file.label && replaced.len() < 1000 {
+                                    replaced.push((
+                                        counter.name.clone(),
+                                        from.to_string(),
+                                        file.label.clone(),
+                                    ));
+                                }
+                                *from = &file.label;
+                            }
+                            None => {
+                                position.insert(
+                                    counter.name.clone(),
+                                    (snapshot.counters.len(), &file.label),
+                                );
+                                snapshot.counters.push(counter);
+                            }
+                        }
+                    }
                 }
             }
         }

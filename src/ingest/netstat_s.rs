@@ -16,6 +16,7 @@
 //! order and later values replace earlier ones: the file's last paste wins, and the report
 //! says so. For rates, give each paste its own file with a time (`FILE@TIME`).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::clean::{self, LineKind};
@@ -60,7 +61,7 @@ struct Reader<'i> {
     ipv6: bool,
     counters: Vec<Counter>,
     /// Counter name → (index in `counters`, paste block it was last seen in).
-    position: HashMap<String, (usize, usize)>,
+    position: HashMap<Cow<'i, str>, (usize, usize)>,
     block: usize,
     block_has_counters: bool,
     block_starts: Vec<usize>,
@@ -117,9 +118,10 @@ fn looks_like_ipv6(text: &str, index: &PhraseIndex) -> bool {
                     return section.ends_with('6');
                 }
                 if let Some(m) = index.lookup(line, &mut buf) {
-                    let all_v6 = m.candidates.iter().all(|&id| {
-                        index.counter(id).is_some_and(|c| c.section.ends_with('6'))
-                    });
+                    let all_v6 = m
+                        .candidates
+                        .iter()
+                        .all(|&id| index.counter(id).is_some_and(|c| c.section.ends_with('6')));
                     if all_v6 {
                         return true;
                     }
@@ -131,7 +133,7 @@ fn looks_like_ipv6(text: &str, index: &PhraseIndex) -> bool {
     false
 }
 
-impl Reader<'_> {
+impl<'i> Reader<'i> {
     fn line(&mut self, number: usize, raw: &str) {
         let line = match clean::classify(raw) {
             LineKind::Blank => return,
@@ -172,12 +174,12 @@ impl Reader<'_> {
                     self.note_reading(&buf, note, number);
                 }
                 match index.counter(id) {
-                    Some(c) => self.push(number, &c.name, &c.section, m.value),
+                    Some(c) => self.push(number, Cow::Borrowed(&c.name), &c.section, m.value),
                     None => self.skipped.push(number, "phrase without counter", raw),
                 }
             }
             None => match self.raw_line(line) {
-                Ok((name, section, value)) => self.push(number, &name, &section, value),
+                Ok((name, section, value)) => self.push(number, Cow::Owned(name), &section, value),
                 Err(reason) => self.skipped.push(number, reason, raw),
             },
         }
@@ -343,11 +345,11 @@ impl Reader<'_> {
         }
     }
 
-    fn push(&mut self, line: usize, name: &str, section: &str, value: CounterValue) {
+    fn push(&mut self, line: usize, name: Cow<'i, str>, section: &str, value: CounterValue) {
         if self.block_starts.is_empty() {
             self.block_starts.push(line);
         }
-        let seen = self.position.get(name).copied();
+        let seen = self.position.get(name.as_ref()).copied();
         match seen {
             Some((at, block)) => {
                 if block == self.block {
@@ -357,15 +359,16 @@ impl Reader<'_> {
                 if let Some(existing) = self.counters.get_mut(at) {
                     existing.value = value;
                 }
-                if let Some(entry) = self.position.get_mut(name) {
+                if let Some(entry) = self.position.get_mut(name.as_ref()) {
                     entry.1 = self.block;
                 }
             }
             None => {
+                let owned = name.to_string();
                 self.position
-                    .insert(name.to_string(), (self.counters.len(), self.block));
+                    .insert(name, (self.counters.len(), self.block));
                 self.counters.push(Counter {
-                    name: name.to_string(),
+                    name: owned,
                     section: section.to_string(),
                     value,
                 });

@@ -12,21 +12,42 @@ use crate::snapshot::sockets::{Listener, SocketView};
 
 /// ss state names → kernel state names.
 fn kernel_state(ss_state: &str) -> Option<&'static str> {
-    Some(match ss_state.to_ascii_uppercase().as_str() {
-        "LISTEN" => "LISTEN",
-        "ESTAB" | "ESTABLISHED" => "ESTABLISHED",
-        "SYN-SENT" | "SYN_SENT" => "SYN_SENT",
-        "SYN-RECV" | "SYN_RECV" => "SYN_RECV",
-        "FIN-WAIT-1" | "FIN_WAIT1" => "FIN_WAIT1",
-        "FIN-WAIT-2" | "FIN_WAIT2" => "FIN_WAIT2",
-        "TIME-WAIT" | "TIME_WAIT" => "TIME_WAIT",
-        "UNCONN" | "CLOSE" => "CLOSE",
-        "CLOSE-WAIT" | "CLOSE_WAIT" => "CLOSE_WAIT",
-        "LAST-ACK" | "LAST_ACK" => "LAST_ACK",
-        "CLOSING" => "CLOSING",
-        "NEW-SYN-RECV" => "NEW_SYN_RECV",
-        _ => return None,
-    })
+    const STATES: &[(&str, &str)] = &[
+        ("LISTEN", "LISTEN"),
+        ("ESTAB", "ESTABLISHED"),
+        ("ESTABLISHED", "ESTABLISHED"),
+        ("SYN-SENT", "SYN_SENT"),
+        ("SYN_SENT", "SYN_SENT"),
+        ("SYN-RECV", "SYN_RECV"),
+        ("SYN_RECV", "SYN_RECV"),
+        ("FIN-WAIT-1", "FIN_WAIT1"),
+        ("FIN_WAIT1", "FIN_WAIT1"),
+        ("FIN-WAIT-2", "FIN_WAIT2"),
+        ("FIN_WAIT2", "FIN_WAIT2"),
+        ("TIME-WAIT", "TIME_WAIT"),
+        ("TIME_WAIT", "TIME_WAIT"),
+        ("UNCONN", "CLOSE"),
+        ("CLOSE", "CLOSE"),
+        ("CLOSE-WAIT", "CLOSE_WAIT"),
+        ("CLOSE_WAIT", "CLOSE_WAIT"),
+        ("LAST-ACK", "LAST_ACK"),
+        ("LAST_ACK", "LAST_ACK"),
+        ("CLOSING", "CLOSING"),
+        ("NEW-SYN-RECV", "NEW_SYN_RECV"),
+    ];
+    STATES
+        .iter()
+        .find(|(ss, _)| ss.eq_ignore_ascii_case(ss_state))
+        .map(|(_, kernel)| *kernel)
+}
+
+/// Netid column values of `ss -a` output.
+fn is_netid(word: &str) -> bool {
+    const NETIDS: &[&str] = &[
+        "tcp", "tcp6", "udp", "udp6", "raw", "u_str", "u_dgr", "u_seq", "nl", "p_raw", "p_dgr",
+        "mptcp", "sctp", "v_str", "v_dgr", "xdp", "tipc",
+    ];
+    NETIDS.iter().any(|n| n.eq_ignore_ascii_case(word))
 }
 
 /// True for an ss header line.
@@ -34,9 +55,25 @@ pub fn is_header(line: &str) -> bool {
     line.contains("Recv-Q") && line.contains("Send-Q") && line.contains("Local")
 }
 
-/// True for an ss data row (for detection).
+/// True for an ss data row (for detection): a state (after an optional netid), then two
+/// queue numbers and more.
 pub fn is_row(line: &str) -> bool {
-    parse_row(line, None).is_some()
+    let mut words = line.split_whitespace();
+    let Some(mut first) = words.next() else {
+        return false;
+    };
+    if is_netid(first) {
+        match words.next() {
+            Some(word) => first = word,
+            None => return false,
+        }
+    }
+    if kernel_state(first).is_none() {
+        return false;
+    }
+    let number =
+        |w: Option<&str>| w.is_some_and(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_digit()));
+    number(words.next()) && number(words.next()) && words.next().is_some()
 }
 
 /// One ss row.
@@ -52,24 +89,7 @@ struct Row<'a> {
 /// Parses one ss row.
 fn parse_row<'a>(line: &'a str, columns: Option<&Columns>) -> Option<Row<'a>> {
     let mut words: Vec<&str> = line.split_whitespace().collect();
-    if words.first().is_some_and(|w| {
-        matches!(
-            w.to_ascii_lowercase().as_str(),
-            "tcp"
-                | "tcp6"
-                | "udp"
-                | "udp6"
-                | "raw"
-                | "u_str"
-                | "u_dgr"
-                | "u_seq"
-                | "nl"
-                | "p_raw"
-                | "p_dgr"
-                | "mptcp"
-                | "sctp"
-        )
-    }) {
+    if words.first().is_some_and(|w| is_netid(w)) {
         let netid = words.remove(0);
         if !netid.to_ascii_lowercase().starts_with("tcp") {
             return None;
@@ -167,12 +187,7 @@ pub fn parse(text: &str) -> (SocketView, Parsed) {
                 }
             }
             None => {
-                if line.split_whitespace().next().is_some_and(|w| {
-                    matches!(
-                        w.to_ascii_lowercase().as_str(),
-                        "udp" | "udp6" | "raw" | "u_str" | "u_dgr" | "u_seq" | "nl"
-                    )
-                }) {
+                if line.split_whitespace().next().is_some_and(is_netid) {
                     continue; // another protocol's row in `ss -an`
                 }
                 parsed.skipped.push(number, "not an ss row", raw);

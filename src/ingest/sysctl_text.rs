@@ -40,12 +40,7 @@ fn split_assignment(line: &str) -> Option<(bool, String, String)> {
         Some(rest) => (true, rest.trim()),
         None => (false, key),
     };
-    let valid = !key.is_empty()
-        && (key.contains('.') || key.contains('/'))
-        && key.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'.' | b'/' | b'_' | b'-' | b'*' | b':' | b'@')
-        });
-    if !valid {
+    if !valid_key(key) {
         return None;
     }
     let value: Vec<&str> = value
@@ -193,7 +188,22 @@ pub fn parse(text: &str, kind: SysctlKind) -> (Vec<SysctlLine>, Parsed) {
 
 /// True when a cleaned line is a `key = value` assignment (for detection).
 pub fn is_assignment(line: &str) -> bool {
-    split_assignment(line.trim_start_matches('-')).is_some()
+    line.split_once('=').is_some_and(|(key, _)| {
+        valid_key(
+            key.trim_matches(clean::is_space)
+                .trim_start_matches('-')
+                .trim(),
+        )
+    })
+}
+
+/// A sysctl key: dotted or slashed path of names (globs allowed).
+fn valid_key(key: &str) -> bool {
+    !key.is_empty()
+        && (key.contains('.') || key.contains('/'))
+        && key.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'.' | b'/' | b'_' | b'-' | b'*' | b':' | b'@')
+        })
 }
 
 #[cfg(test)]

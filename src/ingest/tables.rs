@@ -246,12 +246,13 @@ pub fn scores(lines: &[&str]) -> (usize, bool, usize) {
         }
         if let Some((section, rest)) = line.split_once(':') {
             let section = section.trim();
-            let words: Vec<&str> = rest.split_whitespace().collect();
-            let numeric = !words.is_empty()
-                && words
-                    .iter()
-                    .all(|w| w.bytes().all(|b| b.is_ascii_digit() || b == b'-'));
-            if is_counter_name(section) && words.len() >= 2 {
+            let mut count = 0;
+            let mut numeric = true;
+            for word in rest.split_whitespace() {
+                count += 1;
+                numeric &= word.bytes().all(|b| b.is_ascii_digit() || b == b'-');
+            }
+            if is_counter_name(section) && count >= 2 {
                 if numeric && previous_header == Some(section) {
                     pairs += 2;
                     previous_header = None;
