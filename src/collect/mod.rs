@@ -4,11 +4,15 @@
 //! Snapshot pieces. Parsing is done by pure functions (`procfs::parse_*`) that the `ingest`
 //! layer and the tests reuse on text from elsewhere.
 
+pub mod host;
 pub mod procfs;
 pub mod sockdiag;
 pub mod sys;
 pub mod sysconf;
 pub mod sysctl;
+pub mod target;
+
+pub use target::{ProcPaths, TargetError, enter_target};
 
 use std::path::PathBuf;
 

@@ -3,6 +3,8 @@
 //! Shared helpers live here: colour choice (a terminal, NO_COLOR), thousands separators for
 //! humans (JSON keeps raw numbers), and rates printed only when they were measured.
 
+pub mod counters;
+
 use std::io::IsTerminal;
 
 /// When to colour human output.

@@ -1,0 +1,387 @@
+//! Root-only: real loopback traffic in a fresh network namespace, then `netdoctor counters`
+//! inside it (`--netns`, `--pid`, and the unprivileged `--pid` fallback) compared with
+//! `nstat -az` and `netstat -s` run in the same quiet namespace.
+//!
+//! Skips with `SKIP <test>: <reason>` when not root or when `ip`, `nstat` or `netstat` is
+//! missing. Namespaces are named `nd-procfs-<pid>-<n>` and removed by a Drop guard.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::os::unix::fs::MetadataExt;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_netdoctor");
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+/// A network namespace that is deleted (with its helper processes killed) on drop.
+struct Netns {
+    name: String,
+    children: Vec<Child>,
+}
+
+impl Netns {
+    fn create() -> Netns {
+        let name = format!(
+            "nd-procfs-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        );
+        let ns = Netns {
+            name,
+            children: Vec::new(),
+        };
+        assert!(sh("ip", &["netns", "add", &ns.name]).status.success());
+        assert!(
+            sh("ip", &["-n", &ns.name, "link", "set", "lo", "up"])
+                .status
+                .success()
+        );
+        ns
+    }
+
+    fn exec(&self, program: &str, args: &[&str]) -> Output {
+        let mut all = vec!["netns", "exec", &self.name, program];
+        all.extend_from_slice(args);
+        sh("ip", &all)
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        for child in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
+}
+
+fn sh(program: &str, args: &[&str]) -> Output {
+    Command::new(program)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e}"))
+}
+
+/// Why this test cannot run here, if it cannot.
+fn skip_reason() -> Option<String> {
+    let uid = Command::new("id").arg("-u").output().ok()?;
+    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
+        return Some("needs root (network namespaces)".into());
+    }
+    for tool in ["ip", "nstat", "netstat"] {
+        let found = Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !found {
+            return Some(format!("{tool} is not installed"));
+        }
+    }
+    None
+}
+
+macro_rules! skip_unless_root {
+    ($test:expr) => {
+        if let Some(reason) = skip_reason() {
+            println!("SKIP {}: {reason}", $test);
+            return;
+        }
+    };
+}
+
+/// Runs `work` on a fresh thread that has entered the namespace (so its sockets live there).
+fn in_netns<T: Send + 'static>(ns: &Netns, work: impl FnOnce() -> T + Send + 'static) -> T {
+    let path = format!("/run/netns/{}", ns.name);
+    std::thread::spawn(move || {
+        let file = File::open(&path).expect("open netns");
+        netdoctor::collect::sys::netns::enter_net_namespace(&file).expect("setns");
+        work()
+    })
+    .join()
+    .expect("traffic thread")
+}
+
+/// Bounded loopback traffic: `tcp` echoed TCP connections, a refused connect, `udp`
+/// datagrams to a bound socket and one to a closed port.
+fn traffic(tcp: usize, udp: usize) {
+    let timeout = Some(Duration::from_secs(2));
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    for _ in 0..tcp {
+        let mut client = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).unwrap();
+        client.set_read_timeout(timeout).unwrap();
+        client.write_all(&[7u8; 1000]).unwrap();
+        let (mut server, _) = listener.accept().unwrap();
+        server.set_read_timeout(timeout).unwrap();
+        let mut buf = [0u8; 1000];
+        server.read_exact(&mut buf).unwrap();
+        server.write_all(&buf).unwrap();
+        client.read_exact(&mut buf).unwrap();
+    }
+    drop(listener);
+    assert!(TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_err());
+    let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    rx.set_read_timeout(timeout).unwrap();
+    let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for _ in 0..udp {
+        tx.send_to(&[1u8; 100], rx.local_addr().unwrap()).unwrap();
+    }
+    let mut buf = [0u8; 200];
+    for _ in 0..udp {
+        rx.recv_from(&mut buf).unwrap();
+    }
+    let closed = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let closed_addr = closed.local_addr().unwrap();
+    drop(closed);
+    tx.send_to(b"x", closed_addr).unwrap();
+}
+
+fn ours(args: &[&str]) -> HashMap<String, i64> {
+    let out = sh(BIN, args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    doc["counters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_string(),
+                c["value"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn nstat(ns: &Netns) -> HashMap<String, i64> {
+    let history = tempfile::NamedTempFile::new().unwrap();
+    let mut all = vec!["netns", "exec", &ns.name, "env"];
+    let var = format!("NSTAT_HISTORY={}", history.path().display());
+    all.extend([var.as_str(), "nstat", "-az", "-s", "--json"]);
+    let out = sh("ip", &all);
+    assert!(out.status.success());
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    doc["kernel"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_i64().unwrap_or(-2)))
+        .collect()
+}
+
+/// netstat -s lines we can name without the knowledge base: `Name: N` lines inside a section
+/// and the classic Ip/Tcp/Udp phrases (both spellings net-tools used).
+fn netstat_s(ns: &Netns) -> HashMap<String, i64> {
+    let phrases: &[(&str, &str, &str)] = &[
+        ("Ip", "total packets received", "InReceives"),
+        ("Ip", "incoming packets delivered", "InDelivers"),
+        ("Ip", "requests sent out", "OutRequests"),
+        ("Tcp", "active connection openings", "ActiveOpens"),
+        ("Tcp", "active connections openings", "ActiveOpens"),
+        ("Tcp", "passive connection openings", "PassiveOpens"),
+        ("Tcp", "failed connection attempts", "AttemptFails"),
+        ("Tcp", "connection resets received", "EstabResets"),
+        ("Tcp", "segments received", "InSegs"),
+        ("Tcp", "segments sent out", "OutSegs"),
+        ("Tcp", "segments send out", "OutSegs"),
+        ("Tcp", "resets sent", "OutRsts"),
+        ("Udp", "packets received", "InDatagrams"),
+        ("Udp", "packets to unknown port received", "NoPorts"),
+        ("Udp", "packets to unknown port received.", "NoPorts"),
+        ("Udp", "packets sent", "OutDatagrams"),
+    ];
+    let out = ns.exec("netstat", &["-s"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut found = HashMap::new();
+    let mut section = String::new();
+    for line in text.lines() {
+        if !line.starts_with(' ') {
+            section = line.trim_end_matches(':').to_string();
+            continue;
+        }
+        let trimmed = line.trim();
+        if let Some((name, value)) = trimmed.split_once(": ")
+            && name.bytes().all(|b| b.is_ascii_alphanumeric())
+            && let Ok(v) = value.parse::<i64>()
+        {
+            found.insert(format!("{section}{name}"), v);
+            continue;
+        }
+        if let Some((number, phrase)) = trimmed.split_once(' ')
+            && let Ok(v) = number.parse::<i64>()
+            && let Some((_, _, field)) = phrases
+                .iter()
+                .find(|(s, p, _)| *s == section && *p == phrase)
+        {
+            found.insert(format!("{section}{field}"), v);
+        }
+    }
+    found
+}
+
+#[test]
+fn counters_in_a_netns_equal_nstat_and_netstat() {
+    skip_unless_root!("counters_in_a_netns_equal_nstat_and_netstat");
+    let ns = Netns::create();
+    in_netns(&ns, || traffic(10, 20));
+    std::thread::sleep(Duration::from_millis(300));
+
+    // The namespace is quiet now; retry a couple of times in case a late timer moved a value.
+    let mut last_mismatch = String::new();
+    for _ in 0..3 {
+        let mine = ours(&["counters", "--netns", &ns.name, "--all", "--json"]);
+        let theirs = nstat(&ns);
+        let mismatches: Vec<String> = theirs
+            .iter()
+            .filter(|(k, v)| mine.get(*k) != Some(v))
+            .map(|(k, v)| format!("{k}: nstat {v}, ours {:?}", mine.get(k)))
+            .collect();
+        if mismatches.is_empty() {
+            assert!(theirs.len() > 300, "nstat printed only {}", theirs.len());
+            assert_eq!(mine["TcpActiveOpens"], 11); // 10 + the refused one
+            assert_eq!(mine["TcpPassiveOpens"], 10);
+            assert_eq!(mine["TcpAttemptFails"], 1);
+            assert_eq!(mine["UdpInDatagrams"], 20);
+            assert_eq!(mine["UdpNoPorts"], 1);
+            assert_eq!(mine["TcpMaxConn"], -1);
+            let netstat = netstat_s(&ns);
+            assert!(netstat.len() >= 15, "netstat -s gave {netstat:?}");
+            for (name, value) in &netstat {
+                assert_eq!(mine.get(name), Some(value), "netstat -s {name}");
+            }
+            return;
+        }
+        last_mismatch = mismatches.join("; ");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    panic!("ours and nstat -az differ: {last_mismatch}");
+}
+
+#[test]
+fn interval_rates_count_real_datagrams() {
+    skip_unless_root!("interval_rates_count_real_datagrams");
+    let ns = Netns::create();
+    let child = Command::new(BIN)
+        .args([
+            "counters",
+            "--netns",
+            &ns.name,
+            "--interval",
+            "3",
+            "--json",
+            "--all",
+            "UdpInDatagrams",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1000));
+    in_netns(&ns, || traffic(0, 200));
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let elapsed = doc["interval_s"].as_f64().unwrap();
+    assert!((2.9..10.0).contains(&elapsed), "{elapsed}");
+    let c = &doc["counters"][0];
+    assert_eq!(c["name"], "UdpInDatagrams");
+    assert_eq!(c["delta"], 200);
+    let rate = c["per_second"].as_f64().unwrap();
+    assert!((rate - 200.0 / elapsed).abs() < 1e-6, "{rate}");
+}
+
+/// Waits until `pid` is inside the namespace (`ip netns exec` enters, then execs).
+fn wait_in_netns(ns: &Netns, pid: u32) {
+    let want = std::fs::metadata(format!("/run/netns/{}", ns.name))
+        .unwrap()
+        .ino();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if std::fs::metadata(format!("/proc/{pid}/ns/net")).is_ok_and(|m| m.ino() == want) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("pid {pid} never entered {}", ns.name);
+}
+
+#[test]
+fn pid_target_and_unprivileged_fallback() {
+    skip_unless_root!("pid_target_and_unprivileged_fallback");
+    let mut ns = Netns::create();
+    in_netns(&ns, || traffic(3, 5));
+    let sleeper = Command::new("ip")
+        .args(["netns", "exec", &ns.name, "sleep", "60"])
+        .spawn()
+        .unwrap();
+    let pid = sleeper.id();
+    ns.children.push(sleeper);
+    wait_in_netns(&ns, pid);
+    let inode = std::fs::metadata(format!("/run/netns/{}", ns.name))
+        .unwrap()
+        .ino();
+    let pid_text = pid.to_string();
+
+    let out = sh(BIN, &["snapshot", "--pid", &pid_text]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let snap: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(snap["origin"]["kind"], "pid");
+    assert_eq!(snap["host"]["netns_inode"], inode);
+    let by_pid = ours(&["counters", "--pid", &pid_text, "--all", "--json", "Tcp*"]);
+    let by_name = ours(&["counters", "--netns", &ns.name, "--all", "--json", "Tcp*"]);
+    assert_eq!(by_pid["TcpActiveOpens"], 4);
+    assert_eq!(by_pid, by_name);
+
+    // Without privilege: /proc/PID/net is read instead, and the snapshot says so.
+    let setpriv = Command::new("sh")
+        .args(["-c", "command -v setpriv"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !setpriv {
+        println!("SKIP pid_target_and_unprivileged_fallback (fallback part): setpriv missing");
+        return;
+    }
+    let out = sh(
+        "setpriv",
+        &[
+            "--reuid",
+            "65534",
+            "--regid",
+            "65534",
+            "--clear-groups",
+            BIN,
+            "snapshot",
+            "--pid",
+            &pid_text,
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let snap: netdoctor::snapshot::Snapshot = serde_json::from_slice(&out.stdout).unwrap();
+    let note = snap.source("netns_entry").expect("netns_entry source");
+    let reason = note.missing_reason().unwrap();
+    assert!(reason.contains(&format!("/proc/{pid}/net")), "{reason}");
+    assert_eq!(snap.counter("TcpActiveOpens"), Some(4));
+    assert!(!snap.has_source("nf_conntrack_count"));
+}
