@@ -369,8 +369,29 @@ fn parse_text(label: &str, text: &str, index: &PhraseIndex) -> Result<FileData, 
             }
             netstat_s::parse(text, index)
         }
-        Format::Nstat | Format::ProcSnmp6 => tables::parse_name_value(text, index),
-        Format::ProcSnmp => tables::parse_proc_pairs(text),
+        Format::Nstat => tables::parse_name_value(text, index),
+        Format::ProcSnmp | Format::ProcSnmp6 => {
+            // The live collector's parsers, on the paste without its fences and prompts.
+            let bare = bare_lines(text);
+            let result = if format == Format::ProcSnmp {
+                crate::collect::procfs::snmp::parse_snmp_pairs(&bare, label)
+            } else {
+                crate::collect::procfs::snmp6::parse_snmp6(&bare, label)
+            };
+            let mut parsed = Parsed::default();
+            match result {
+                Ok(counters) => {
+                    parsed.counters = counters.counters;
+                    for skipped in counters.skipped {
+                        parsed
+                            .skipped
+                            .push(skipped.line, &skipped.reason, &skipped.text);
+                    }
+                }
+                Err(e) => parsed.notes.push(e.to_string()),
+            }
+            parsed
+        }
         Format::NstatJson => {
             tables::parse_nstat_json(text, index).map_err(|reason| IngestError::BadSnapshot {
                 file: label.to_string(),
@@ -410,6 +431,19 @@ fn parse_text(label: &str, text: &str, index: &PhraseIndex) -> Result<FileData, 
         data.reading.push_str("; IPv6 output (netstat -s -6)");
     }
     Ok(data)
+}
+
+/// The paste with fences, prompts and quote markers blanked out (line numbers kept), for the
+/// /proc parsers that expect the kernel's own text.
+fn bare_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for raw in text.lines() {
+        if let clean::LineKind::Text(line) = clean::classify(raw) {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// A netdoctor snapshot document.
@@ -850,15 +884,15 @@ fn merge(inputs: Vec<(&FileData, Cow<'_, [Counter]>)>, notes: &mut Vec<String>) 
     for family in ["snmp", "netstat", "snmp6"] {
         match family_paths.get(family) {
             Some(paths) => snapshot.set_source(SourceStatus::available(family, &paths.join(", "))),
-            None if snapshot.source(family).is_none() => {
-                snapshot.set_source(SourceStatus::missing(family, "", "not in the pasted files"))
-            }
+            None if snapshot.source(family).is_none() => snapshot.set_source(
+                SourceStatus::missing(family, "--from files", "not in the pasted files"),
+            ),
             None => {}
         }
     }
     let missing = |snapshot: &mut Snapshot, name: &str, reason: &str| {
         if snapshot.source(name).is_none() {
-            snapshot.set_source(SourceStatus::missing(name, "", reason));
+            snapshot.set_source(SourceStatus::missing(name, "--from files", reason));
         }
     };
     for name in ["sockstat", "sockstat6", "softnet_stat", "nf_conntrack"] {

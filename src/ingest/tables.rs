@@ -1,5 +1,6 @@
-//! Name/value counter text: `nstat` output (plain and `-j`), /proc/net/snmp6 contents, and the
-//! header/value line pairs of /proc/net/snmp and /proc/net/netstat.
+//! Name/value counter text: `nstat` output (plain and `-j`); and the detection scores for
+//! name/value text and for the header/value line pairs of /proc/net/snmp and /proc/net/netstat
+//! (those files, and snmp6, are parsed by `collect::procfs`, the live collector's parsers).
 //!
 //! nstat prints `#kernel`, then `Name value rate` lines; the third column is nstat's own
 //! running average and is ignored (a pasted rate has no known interval). Without `-a`, nstat
@@ -123,81 +124,6 @@ fn push_counter(
             });
         }
     }
-}
-
-/// /proc/net/snmp or /proc/net/netstat: `Section: Name1 Name2 ...` followed by
-/// `Section: v1 v2 ...`, zipped by position (never a fixed column list).
-pub fn parse_proc_pairs(text: &str) -> Parsed {
-    let mut parsed = Parsed::default();
-    let mut seen = std::collections::HashMap::new();
-    let mut header: Option<(usize, &str, Vec<&str>)> = None;
-    for (number, raw) in text.lines().enumerate() {
-        let number = number + 1;
-        let line = match clean::classify(raw) {
-            LineKind::Text(line) => line,
-            _ => continue,
-        };
-        let Some((section, rest)) = line.split_once(':') else {
-            parsed
-                .skipped
-                .push(number, "not a `Section: ...` line", raw);
-            continue;
-        };
-        let section = section.trim();
-        if !is_counter_name(section) {
-            parsed
-                .skipped
-                .push(number, "not a `Section: ...` line", raw);
-            continue;
-        }
-        let words: Vec<&str> = rest.split_whitespace().collect();
-        let is_values = words
-            .iter()
-            .all(|w| w.bytes().all(|b| b.is_ascii_digit() || b == b'-'));
-        match header.take() {
-            Some((_, head_section, names)) if is_values && head_section == section => {
-                if names.len() != words.len() {
-                    parsed.skipped.push(
-                        number,
-                        "header and value lines have different lengths: zipped as far as both go",
-                        raw,
-                    );
-                }
-                for (name, value) in names.iter().zip(&words) {
-                    match parse_signed(value) {
-                        Some(v) => push_counter(
-                            &mut parsed,
-                            &mut seen,
-                            format!("{section}{name}"),
-                            section.to_string(),
-                            v,
-                        ),
-                        None => parsed.skipped.push(number, "value is not an integer", raw),
-                    }
-                }
-            }
-            previous => {
-                if let Some((line, _, _)) = previous {
-                    parsed
-                        .skipped
-                        .push(line, "header line without a value line", "");
-                }
-                if is_values && !words.is_empty() {
-                    parsed
-                        .skipped
-                        .push(number, "value line without a header line", raw);
-                } else {
-                    header = Some((number, section, words));
-                }
-            }
-        }
-    }
-    if let Some((line, _, _)) = header {
-        parsed
-            .skipped
-            .push(line, "header line without a value line", "");
-    }
-    parsed
 }
 
 /// `nstat -j` output: `{"kernel":{"IpInReceives":123,...}}`.
