@@ -84,3 +84,37 @@ fn compile_phrase_index(bencher: Bencher) {
     let (rows, _) = common::rows();
     bencher.bench_local(|| common::index_of(&rows).phrase_count());
 }
+
+/// The parts of one fleet pass: format detection alone.
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn fleet_detection_only(bencher: Bencher) {
+    let index = common::index();
+    let template = template();
+    let texts: Vec<String> = (0..FLEET as u64)
+        .map(|h| host_paste(&template, h))
+        .collect();
+    let bytes: usize = texts.iter().map(String::len).sum();
+    bencher.counter(BytesCount::new(bytes)).bench_local(|| {
+        texts
+            .iter()
+            .filter(|t| ingest::detect_with(t, &index).is_some())
+            .count()
+    });
+}
+
+/// The parts of one fleet pass: the netstat -s reader alone.
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn fleet_netstat_reader_only(bencher: Bencher) {
+    let index = common::index();
+    let template = template();
+    let texts: Vec<String> = (0..FLEET as u64)
+        .map(|h| host_paste(&template, h))
+        .collect();
+    let bytes: usize = texts.iter().map(String::len).sum();
+    bencher.counter(BytesCount::new(bytes)).bench_local(|| {
+        texts
+            .iter()
+            .map(|t| ingest::netstat_s::parse(t, &index).counters.len())
+            .sum::<usize>()
+    });
+}

@@ -16,7 +16,6 @@
 //! order and later values replace earlier ones: the file's last paste wins, and the report
 //! says so. For rates, give each paste its own file with a time (`FILE@TIME`).
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::clean::{self, LineKind};
@@ -45,6 +44,9 @@ pub fn section_header(line: &str) -> Option<String> {
     (first_upper && (name.ends_with("Ext") || name.ends_with('6'))).then(|| name.to_string())
 }
 
+/// Where a counter sits in the output, and the paste block it was last seen in.
+type Slot = (usize, usize);
+
 /// Which ICMP histogram the lines belong to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Histogram {
@@ -60,8 +62,10 @@ struct Reader<'i> {
     /// Evidence the paste is `netstat -s -6` output (used only without headers).
     ipv6: bool,
     counters: Vec<Counter>,
-    /// Counter name → (index in `counters`, paste block it was last seen in).
-    position: HashMap<Cow<'i, str>, (usize, usize)>,
+    /// Per index counter: (position in `counters`, paste block it was last seen in).
+    slot_by_id: Vec<Option<Slot>>,
+    /// The same for raw names the index does not know.
+    slot_by_name: HashMap<String, Slot>,
     block: usize,
     block_has_counters: bool,
     block_starts: Vec<usize>,
@@ -81,7 +85,8 @@ pub fn parse(text: &str, index: &PhraseIndex) -> Parsed {
         histogram: None,
         ipv6: false,
         counters: Vec::new(),
-        position: HashMap::new(),
+        slot_by_id: vec![None; index.len()],
+        slot_by_name: HashMap::new(),
         block: 0,
         block_has_counters: false,
         block_starts: Vec::new(),
@@ -174,12 +179,15 @@ impl<'i> Reader<'i> {
                     self.note_reading(&buf, note, number);
                 }
                 match index.counter(id) {
-                    Some(c) => self.push(number, Cow::Borrowed(&c.name), &c.section, m.value),
+                    Some(c) => self.push(number, Some(id), &c.name, &c.section, m.value),
                     None => self.skipped.push(number, "phrase without counter", raw),
                 }
             }
             None => match self.raw_line(line) {
-                Ok((name, section, value)) => self.push(number, Cow::Owned(name), &section, value),
+                Ok((name, section, value)) => {
+                    let id = index.id_of(&name);
+                    self.push(number, id, &name, &section, value)
+                }
                 Err(reason) => self.skipped.push(number, reason, raw),
             },
         }
@@ -345,12 +353,22 @@ impl<'i> Reader<'i> {
         }
     }
 
-    fn push(&mut self, line: usize, name: Cow<'i, str>, section: &str, value: CounterValue) {
+    fn push(
+        &mut self,
+        line: usize,
+        id: Option<u32>,
+        name: &str,
+        section: &str,
+        value: CounterValue,
+    ) {
         if self.block_starts.is_empty() {
             self.block_starts.push(line);
         }
-        let seen = self.position.get(name.as_ref()).copied();
-        match seen {
+        let seen = match id {
+            Some(id) => self.slot_by_id.get(id as usize).copied().flatten(),
+            None => self.slot_by_name.get(name).copied(),
+        };
+        let at = match seen {
             Some((at, block)) => {
                 if block == self.block {
                     // The same counter twice in one paste: a second paste begins here.
@@ -359,20 +377,26 @@ impl<'i> Reader<'i> {
                 if let Some(existing) = self.counters.get_mut(at) {
                     existing.value = value;
                 }
-                if let Some(entry) = self.position.get_mut(name.as_ref()) {
-                    entry.1 = self.block;
-                }
+                at
             }
             None => {
-                let owned = name.to_string();
-                self.position
-                    .insert(name, (self.counters.len(), self.block));
                 self.counters.push(Counter {
-                    name: owned,
+                    name: name.to_string(),
                     section: section.to_string(),
                     value,
                 });
+                self.counters.len() - 1
             }
+        };
+        let slot = Some((at, self.block));
+        match id.and_then(|id| self.slot_by_id.get_mut(id as usize)) {
+            Some(entry) => *entry = slot,
+            None => match self.slot_by_name.get_mut(name) {
+                Some(entry) => *entry = (at, self.block),
+                None => {
+                    self.slot_by_name.insert(name.to_string(), (at, self.block));
+                }
+            },
         }
         self.block_has_counters = true;
     }

@@ -82,7 +82,7 @@ pub struct PhraseIndex {
     headers: Vec<String>,
     by_phrase: PhraseMap,
     by_field: HashMap<String, Vec<u32>>,
-    by_name: HashMap<String, u32>,
+    by_name: HashMap<String, u32, BuildHasherDefault<Fnv1a>>,
 }
 
 impl PhraseIndex {
@@ -165,6 +165,11 @@ impl PhraseIndex {
         self.by_field.get(field).map(Vec::as_slice).unwrap_or(&[])
     }
 
+    /// The index of a counter by canonical name.
+    pub fn id_of(&self, name: &str) -> Option<u32> {
+        self.by_name.get(name).copied()
+    }
+
     /// A counter by canonical name.
     pub fn by_name(&self, name: &str) -> Option<&PhraseCounter> {
         self.by_name.get(name).and_then(|&id| self.counter(id))
@@ -230,6 +235,20 @@ pub fn parse_number(digits: &str) -> Option<CounterValue> {
 fn push_normalised(text: &str, out: &mut String) {
     let mut pending_space = false;
     let start_len = out.len();
+    if text.is_ascii() {
+        for &b in text.as_bytes() {
+            if b.is_ascii_whitespace() || b == 0x0b {
+                pending_space = out.len() > start_len;
+                continue;
+            }
+            if pending_space {
+                out.push(' ');
+                pending_space = false;
+            }
+            out.push(char::from(b.to_ascii_lowercase()));
+        }
+        return;
+    }
     for c in text.chars() {
         if super::clean::is_space(c) {
             pending_space = out.len() > start_len;
