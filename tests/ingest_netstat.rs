@@ -143,24 +143,27 @@ fn every_wording_in_the_knowledge_base() {
     let rows: Vec<PhraseRow> = kb
         .iter()
         .flat_map(|c| {
-            c.phrases.iter().map(|p| PhraseRow {
-                name: c.name.to_string(),
-                section: c
-                    .netstat_section
-                    .map(|s| s.trim_end_matches(':').to_string())
-                    .unwrap_or_else(|| c.section.to_string()),
-                field: c.field.to_string(),
-                phrase: p.to_string(),
-                histogram: if c.section.starts_with("Icmp") && p.trim_end().ends_with(": {n}") {
-                    Some(if c.field.starts_with("In") {
-                        "input"
+            c.phrases
+                .iter()
+                .filter(|p| p.contains("{n}"))
+                .map(|p| PhraseRow {
+                    name: c.name.to_string(),
+                    section: c
+                        .netstat_section
+                        .map(|s| s.trim_end_matches(':').to_string())
+                        .unwrap_or_else(|| c.section.to_string()),
+                    field: c.field.to_string(),
+                    phrase: p.to_string(),
+                    histogram: if c.section.starts_with("Icmp") && p.trim_end().ends_with(": {n}") {
+                        Some(if c.field.starts_with("In") {
+                            "input"
+                        } else {
+                            "output"
+                        })
                     } else {
-                        "output"
-                    })
-                } else {
-                    None
-                },
-            })
+                        None
+                    },
+                })
         })
         .collect();
     let mut checked = 0;

@@ -6,9 +6,11 @@
 //! `TIME-WAIT` → `TIME_WAIT`). A paste of listeners only (`ss -l`) says nothing about other
 //! states: the report says so and only LISTEN is counted.
 
+use std::collections::HashMap;
+
 use super::Parsed;
 use super::clean::{self, LineKind};
-use crate::snapshot::sockets::{Listener, SocketView};
+use crate::snapshot::sockets::{ConnectionGroup, Listener, SocketView};
 
 /// ss state names → kernel state names.
 fn kernel_state(ss_state: &str) -> Option<&'static str> {
@@ -83,6 +85,7 @@ struct Row<'a> {
     recv_q: u64,
     send_q: u64,
     local: &'a str,
+    peer: &'a str,
     process: Option<String>,
 }
 
@@ -110,15 +113,54 @@ fn parse_row<'a>(line: &'a str, columns: Option<&Columns>) -> Option<Row<'a>> {
     let recv = rest.first()?.parse::<u64>().ok()?;
     let send = rest.get(1)?.parse::<u64>().ok()?;
     let local = *rest.get(2)?;
-    let _peer = rest.get(3)?;
+    let peer = *rest.get(3)?;
     let process = rest.get(4..).filter(|p| !p.is_empty()).map(|p| p.join(" "));
     Some(Row {
         state: if has_state { state } else { None },
         recv_q: recv,
         send_q: send,
         local,
+        peer,
         process,
     })
+}
+
+/// Splits `10.0.0.1:443`, `[::1]:22`, `*:80`, `127.0.0.53%lo:53` into address and port.
+fn split_address(local: &str) -> (&str, u16) {
+    match local.rsplit_once(':') {
+        Some((address, port)) => (
+            address.trim_start_matches('[').trim_end_matches(']'),
+            port.parse().unwrap_or(0),
+        ),
+        None => (local, 0),
+    }
+}
+
+/// Counts an ESTABLISHED or TIME_WAIT connection under its key.
+fn count_group(
+    groups: &mut Vec<ConnectionGroup>,
+    positions: &mut HashMap<String, usize>,
+    key: &str,
+    state: &str,
+) {
+    let index = match positions.get(key) {
+        Some(&index) => index,
+        None => {
+            positions.insert(key.to_string(), groups.len());
+            groups.push(ConnectionGroup {
+                key: key.to_string(),
+                ..ConnectionGroup::default()
+            });
+            groups.len() - 1
+        }
+    };
+    if let Some(group) = groups.get_mut(index) {
+        if state == "TIME_WAIT" {
+            group.time_wait += 1;
+        } else {
+            group.established += 1;
+        }
+    }
 }
 
 /// Which columns the header announced.
@@ -138,6 +180,9 @@ pub fn parse(text: &str) -> (SocketView, Parsed) {
     let mut non_listen = false;
     let mut stateless_rows = false;
     let mut listen_only_command = false;
+    let mut syn_recv: HashMap<u16, u64> = HashMap::new();
+    let mut by_peer: HashMap<String, usize> = HashMap::new();
+    let mut by_local: HashMap<String, usize> = HashMap::new();
     for (number, raw) in text.lines().enumerate() {
         let number = number + 1;
         let line = match clean::classify(raw) {
@@ -169,17 +214,28 @@ pub fn parse(text: &str) -> (SocketView, Parsed) {
                         "LISTEN"
                     }
                 };
+                view.total += 1;
                 if state == "LISTEN" {
+                    let (address, port) = split_address(row.local);
                     view.listeners.push(Listener {
                         local: row.local.to_string(),
                         queue: row.recv_q,
                         backlog: Some(row.send_q),
-                        capped_by_somaxconn: None,
-                        syn_recv: None,
                         process: row.process,
+                        address: address.to_string(),
+                        port,
+                        ..Listener::default()
                     });
                 } else {
                     non_listen = true;
+                    if state == "SYN_RECV" {
+                        *syn_recv.entry(split_address(row.local).1).or_default() += 1;
+                    }
+                    if state == "ESTABLISHED" || state == "TIME_WAIT" {
+                        let local = split_address(row.local).0;
+                        count_group(&mut view.destinations, &mut by_peer, row.peer, state);
+                        count_group(&mut view.local_addresses, &mut by_local, local, state);
+                    }
                 }
                 match view.states.iter_mut().find(|(s, _)| s == state) {
                     Some((_, count)) => *count += 1,
@@ -194,7 +250,27 @@ pub fn parse(text: &str) -> (SocketView, Parsed) {
             }
         }
     }
-    if !non_listen || listen_only_command {
+    let listeners_only = !non_listen || listen_only_command;
+    // Listeners sharing address:port form an SO_REUSEPORT group.
+    let mut group_sizes: HashMap<String, u32> = HashMap::new();
+    for listener in &view.listeners {
+        *group_sizes.entry(listener.local.clone()).or_default() += 1;
+    }
+    for listener in &mut view.listeners {
+        listener.reuseport_group_size = group_sizes.get(&listener.local).copied().unwrap_or(1);
+        if !listeners_only {
+            listener.syn_recv = Some(syn_recv.get(&listener.port).copied().unwrap_or(0));
+        }
+    }
+    view.destinations
+        .sort_by(|a, b| (b.established + b.time_wait).cmp(&(a.established + a.time_wait)));
+    view.local_addresses
+        .sort_by(|a, b| (b.established + b.time_wait).cmp(&(a.established + a.time_wait)));
+    view.destinations_total = view.destinations.len() as u64;
+    view.notes.push(
+        "from pasted ss output: no owners unless ss ran with -p, no uids or inodes".to_string(),
+    );
+    if listeners_only {
         view.method = "ss paste (listeners only)".to_string();
         parsed.notes.push(
             "listeners only (`ss -l`): no connection states, SYN-RECV or TIME-WAIT counts"
@@ -206,9 +282,13 @@ pub fn parse(text: &str) -> (SocketView, Parsed) {
             .notes
             .push("rows without a State column were read as listeners (old `ss -l`)".to_string());
     }
-    parsed.notes.push(
-        "ss shows no SYN-RECV count per listener and no owner unless run with -p".to_string(),
-    );
+    if listeners_only {
+        view.notes
+            .push("listeners only: no connection states were pasted".to_string());
+    }
+    parsed
+        .notes
+        .push("ss shows no socket owner unless run with -p".to_string());
     (view, parsed)
 }
 
