@@ -263,9 +263,9 @@ pub fn parse(text: &str) -> (SocketView, Parsed) {
         }
     }
     view.destinations
-        .sort_by(|a, b| (b.established + b.time_wait).cmp(&(a.established + a.time_wait)));
+        .sort_by_key(|g| std::cmp::Reverse(g.established + g.time_wait));
     view.local_addresses
-        .sort_by(|a, b| (b.established + b.time_wait).cmp(&(a.established + a.time_wait)));
+        .sort_by_key(|g| std::cmp::Reverse(g.established + g.time_wait));
     view.destinations_total = view.destinations.len() as u64;
     view.notes.push(
         "from pasted ss output: no owners unless ss ran with -p, no uids or inodes".to_string(),
