@@ -80,6 +80,8 @@ pub fn evidence(text: &str) -> SysctlEvidence {
     let mut evidence = SysctlEvidence::default();
     let mut kernel_keys = 0;
     let mut blank_between = false;
+    let mut sorted = true;
+    let mut previous_key: Option<String> = None;
     for raw in text.lines() {
         let trimmed = raw.trim_matches(clean::is_space);
         if trimmed.is_empty() {
@@ -118,7 +120,21 @@ pub fn evidence(text: &str) -> SysctlEvidence {
             if key.starts_with("kernel.") || key.starts_with("fs.") || key.starts_with("vm.") {
                 kernel_keys += 1;
             }
+            // sysctl prints vector values (tcp_rmem, ip_local_port_range) tab-separated;
+            // people write spaces.
+            if trimmed
+                .split_once('=')
+                .is_some_and(|(_, value)| value.trim().contains('\t'))
+            {
+                evidence.output_marks += 2;
+            }
+            sorted &= previous_key.as_deref().is_none_or(|p| p <= key.as_str());
+            previous_key = Some(key);
         }
+    }
+    // `sysctl -a | grep ...` keeps sysctl's sorted order; hand-written files rarely are.
+    if sorted && evidence.assignments >= 8 {
+        evidence.output_marks += 1;
     }
     if evidence.assignments >= 200 && kernel_keys > 0 {
         evidence.output_marks += 5;
@@ -230,5 +246,9 @@ mod tests {
         assert_eq!(decide(conf).0, SysctlKind::Config);
         let out = evidence("$ sysctl -p\nnet.core.somaxconn = 4096\n");
         assert_eq!(decide(out).0, SysctlKind::Output);
+        let grep = evidence(
+            "net.ipv4.tcp_mem = 9000\t12000\t18000\nnet.ipv4.tcp_rmem = 4096\t131072\t6291456\n",
+        );
+        assert_eq!(decide(grep).0, SysctlKind::Output);
     }
 }
