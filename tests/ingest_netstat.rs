@@ -230,7 +230,7 @@ fn the_story_keeps_totals_exactly_and_has_no_rate() {
         .and_then(|v| v.key("net.ipv4.tcp_tw_recycle"));
     let configured = key.and_then(|k| k.configured.as_ref());
     assert_eq!(configured.map(|a| a.value.as_str()), Some("1"));
-    assert_eq!(configured.map(|a| a.line), Some(12));
+    assert_eq!(configured.map(|a| a.line), Some(9));
     assert_eq!(configured.map(|a| a.file.as_str()), Some("sysctl.conf"));
     assert_eq!(key.and_then(|k| k.live.as_deref()), None);
     assert_eq!(snapshot.counter("TcpExtListenDrops"), Some(35_544_811_584));

@@ -405,9 +405,32 @@ fn parse_text(label: &str, text: &str, index: &PhraseIndex) -> Result<FileData, 
                 sysctl_text::SysctlKind::Config => Format::SysctlConfig,
             };
             data.reading = why.to_string();
-            let (lines, parsed) = sysctl_text::parse(text, kind);
-            data.sysctl = lines;
-            parsed
+            match kind {
+                sysctl_text::SysctlKind::Output => {
+                    let (lines, parsed) = sysctl_text::parse(text, kind);
+                    data.sysctl = lines;
+                    parsed
+                }
+                sysctl_text::SysctlKind::Config => {
+                    // The configuration loader's own parser, on the paste without fences.
+                    let (assignments, skipped) =
+                        crate::collect::sysconf::parse_sysctl_conf(&bare_lines(text), label);
+                    data.sysctl = assignments
+                        .into_iter()
+                        .map(|a| sysctl_text::SysctlLine {
+                            key: a.key,
+                            value: a.value,
+                            line: a.line,
+                            ignore_failure: a.ignore_failure,
+                        })
+                        .collect();
+                    let mut parsed = Parsed::default();
+                    for s in skipped {
+                        parsed.skipped.push(s.line, &s.reason, &s.text);
+                    }
+                    parsed
+                }
+            }
         }
         Format::Ss => {
             let (view, parsed) = ss::parse(text);
@@ -819,6 +842,7 @@ fn merge(inputs: Vec<(&FileData, Cow<'_, [Counter]>)>, notes: &mut Vec<String>) 
                 sysctl.files.push(crate::snapshot::SysctlFile {
                     path: file.label.clone(),
                     state: "applied (pasted)".to_string(),
+                    ..crate::snapshot::SysctlFile::default()
                 });
             }
             for line in &file.sysctl {

@@ -241,9 +241,12 @@ pub fn rows() -> (Vec<PhraseRow>, &'static str) {
         .chain(reference.unwrap_or_default())
         .chain(built_in_rows())
     {
-        let duplicate = rows
-            .iter()
-            .any(|r| r.name == row.name && r.phrase.eq_ignore_ascii_case(&row.phrase));
+        // The first source to claim a wording in a section keeps it (the knowledge base
+        // corrects the reference where net-tools' table names a field the kernel never had).
+        let duplicate = rows.iter().any(|r| {
+            (r.name == row.name || (r.section == row.section && r.histogram == row.histogram))
+                && r.phrase.eq_ignore_ascii_case(&row.phrase)
+        });
         if !duplicate {
             rows.push(row);
         }
