@@ -385,3 +385,46 @@ fn from_specs_read_files_times_and_mtimes() {
         Err(IngestError::StdinTwice)
     ));
 }
+
+#[test]
+fn one_ticket_with_several_commands_is_read_part_by_part() {
+    let text = "Hello, outputs from web1 below.\n\
+```\n\
+root@web1:~# netstat -s | grep -i listen\n\
+    35544811584 SYNs to LISTEN sockets dropped\n\
+    24781095 times the listen queue of a socket overflowed\n\
+root@web1:~# sysctl -a | grep tw_\n\
+net.ipv4.tcp_tw_recycle = 1\n\
+net.ipv4.tcp_tw_reuse = 1\n\
+root@web1:~# cat /etc/sysctl.conf\n\
+# tuning\n\
+net.ipv4.tcp_tw_recycle = 1\n\
+root@web1:~# ss -ltn\n\
+State  Recv-Q Send-Q Local Address:Port Peer Address:Port\n\
+LISTEN 129    128    0.0.0.0:443        0.0.0.0:*\n\
+```\n\
+thanks\n";
+    let (snapshot, report) = load(text, &index());
+    let file = &report.files[0];
+    assert!(
+        file.reading.contains("several command outputs"),
+        "{}",
+        file.reading
+    );
+    assert_eq!(snapshot.counter("TcpExtListenDrops"), Some(35_544_811_584));
+    let view = snapshot.sysctl.as_ref();
+    let key = view.and_then(|v| v.key("net.ipv4.tcp_tw_recycle"));
+    assert_eq!(key.and_then(|k| k.live.as_deref()), Some("1"));
+    assert_eq!(
+        key.and_then(|k| k.configured.as_ref()).map(|a| a.line),
+        Some(11)
+    );
+    assert_eq!(
+        snapshot.sockets.as_ref().map(|v| v.listeners.len()),
+        Some(1)
+    );
+    // The prose lines are skipped with their own line numbers.
+    assert_eq!(file.skipped_lines, 2, "{:?}", file.first_skipped);
+    assert_eq!(file.first_skipped[0].line, 1);
+    assert_eq!(file.first_skipped[1].line, 16);
+}

@@ -327,8 +327,150 @@ fn format_scores(
     )
 }
 
-/// Parses one text whose format is known or detected. `label` names it in the report.
+/// The most command outputs one file is split into.
+const MAX_SEGMENTS: usize = 32;
+
+/// What a prompt's command shows, as a key that differs between tools (`cat` keeps its path).
+fn tool_key(command: &str) -> Option<String> {
+    let first_part = command.split('|').next().unwrap_or("");
+    let mut words = first_part.split_whitespace().filter(|w| *w != "sudo");
+    let first = words.next()?;
+    let tool = first.rsplit('/').next().unwrap_or(first);
+    match tool {
+        "netstat" | "nstat" | "ss" | "sysctl" => Some(tool.to_string()),
+        "cat" | "tail" | "head" | "less" | "more" => words
+            .find(|w| !w.starts_with('-'))
+            .map(|path| format!("cat {path}")),
+        _ => None,
+    }
+}
+
+/// Splits a ticket holding several commands' outputs (`$ netstat -s` ... `$ sysctl -a` ...
+/// `$ ss -ltn` ...) at the prompts, when they name different tools. Each part is (first line
+/// index, text); prose before the first prompt stays with the first part.
+fn segments(text: &str) -> Option<Vec<(usize, &str)>> {
+    let mut starts: Vec<(usize, usize, String)> = Vec::new(); // (line index, byte offset, tool)
+    let mut offset = 0;
+    for (number, raw) in text.split_inclusive('\n').enumerate() {
+        if let clean::LineKind::Prompt { command } = clean::classify(raw)
+            && let Some(tool) = tool_key(command)
+        {
+            starts.push((number, offset, tool));
+        }
+        offset += raw.len();
+    }
+    let first_tool = starts.first().map(|(_, _, t)| t.clone())?;
+    // A ticket holds a handful of commands; many prompts are one tool's repeated pastes
+    // (or garbage), read as one text.
+    if starts.len() > MAX_SEGMENTS || starts.iter().all(|(_, _, t)| *t == first_tool) {
+        return None;
+    }
+    let mut parts = Vec::with_capacity(starts.len());
+    for (i, (line, start, _)) in starts.iter().enumerate() {
+        let (line, start) = if i == 0 { (0, 0) } else { (*line, *start) };
+        let end = starts.get(i + 1).map_or(text.len(), |(_, next, _)| *next);
+        parts.push((line, text.get(start..end).unwrap_or("")));
+    }
+    Some(parts)
+}
+
+/// Parses one text: several commands' outputs part by part, else as one format.
 fn parse_text(label: &str, text: &str, index: &PhraseIndex) -> Result<FileData, IngestError> {
+    let Some(parts) = segments(text) else {
+        return parse_one(label, text, index);
+    };
+    let mut combined: Option<FileData> = None;
+    let mut descriptions = Vec::new();
+    let mut unknown = SkipLog::default();
+    for (first_line, part) in parts {
+        // Blank lines in front keep the part's line numbers those of the file.
+        let padded = format!("{}{part}", "\n".repeat(first_line));
+        let last_line = first_line + part.lines().count();
+        match parse_one(label, &padded, index) {
+            Ok(data) => {
+                descriptions.push(format!(
+                    "lines {}-{}: {}",
+                    first_line + 1,
+                    last_line,
+                    data.format.describe()
+                ));
+                combined = Some(match combined {
+                    None => data,
+                    Some(mut all) => {
+                        absorb(&mut all, data);
+                        all
+                    }
+                });
+            }
+            Err(IngestError::NoFormat { .. }) => {
+                for (n, raw) in padded.lines().enumerate().skip(first_line) {
+                    if !clean::strip_decoration(raw).is_empty() {
+                        unknown.push(n + 1, "in a part of no known format", raw);
+                    }
+                }
+                descriptions.push(format!(
+                    "lines {}-{}: not understood",
+                    first_line + 1,
+                    last_line
+                ));
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    let Some(mut data) = combined else {
+        return parse_one(label, text, index);
+    };
+    data.skipped.count += unknown.count;
+    for skipped in unknown.first {
+        if data.skipped.first.len() < FIRST_SKIPPED {
+            data.skipped.first.push(skipped);
+        }
+    }
+    data.skipped.first.sort_by_key(|s| s.line);
+    data.reading = format!("several command outputs: {}", descriptions.join("; "));
+    Ok(data)
+}
+
+/// Adds a later part of the same file to what earlier parts gave.
+fn absorb(all: &mut FileData, part: FileData) {
+    let mut position: HashMap<String, usize> = all
+        .counters
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.name.clone(), i))
+        .collect();
+    for counter in part.counters {
+        match position.get(&counter.name) {
+            Some(&at) => {
+                if let Some(existing) = all.counters.get_mut(at) {
+                    existing.value = counter.value;
+                }
+            }
+            None => {
+                position.insert(counter.name.clone(), all.counters.len());
+                all.counters.push(counter);
+            }
+        }
+    }
+    all.sysctl.extend(part.sysctl);
+    if part.sockets.is_some() {
+        all.sockets = part.sockets;
+    }
+    if part.snapshot.is_some() {
+        all.snapshot = part.snapshot;
+    }
+    all.taken_at = all.taken_at.or(part.taken_at);
+    all.skipped.count += part.skipped.count;
+    for skipped in part.skipped.first {
+        if all.skipped.first.len() < FIRST_SKIPPED {
+            all.skipped.first.push(skipped);
+        }
+    }
+    all.notes.extend(part.notes);
+}
+
+/// Parses one text of one format (detected). `label` names it in the report.
+fn parse_one(label: &str, text: &str, index: &PhraseIndex) -> Result<FileData, IngestError> {
     let Some((format, why)) = detect_with(text, index) else {
         let first = text
             .lines()
@@ -422,6 +564,7 @@ fn parse_text(label: &str, text: &str, index: &PhraseIndex) -> Result<FileData, 
                             value: a.value,
                             line: a.line,
                             ignore_failure: a.ignore_failure,
+                            live: false,
                         })
                         .collect();
                     let mut parsed = Parsed::default();
@@ -836,9 +979,9 @@ fn merge(inputs: Vec<(&FileData, Cow<'_, [Counter]>)>, notes: &mut Vec<String>) 
             }
         }
         if !file.sysctl.is_empty() {
-            let live = file.format == Format::SysctlOutput;
-            has_live |= live;
-            if !live {
+            let configured_lines = file.sysctl.iter().any(|l| !l.live);
+            has_live |= file.sysctl.iter().any(|l| l.live);
+            if configured_lines {
                 sysctl.files.push(crate::snapshot::SysctlFile {
                     path: file.label.clone(),
                     state: "applied (pasted)".to_string(),
@@ -856,7 +999,7 @@ fn merge(inputs: Vec<(&FileData, Cow<'_, [Counter]>)>, notes: &mut Vec<String>) 
                 let Some(key) = sysctl.keys.get_mut(at) else {
                     continue;
                 };
-                if live {
+                if line.live {
                     key.live = Some(line.value.clone());
                     key.live_missing = None;
                 } else {

@@ -30,6 +30,8 @@ pub struct SysctlLine {
     pub line: usize,
     /// The line started with `-` (systemd: failures to apply it are ignored).
     pub ignore_failure: bool,
+    /// A live value (sysctl output), not a configured one.
+    pub live: bool,
 }
 
 /// Splits `key = value`, when the line is one.
@@ -195,6 +197,7 @@ pub fn parse(text: &str, kind: SysctlKind) -> (Vec<SysctlLine>, Parsed) {
                 value,
                 line: number,
                 ignore_failure,
+                live: kind == SysctlKind::Output,
             }),
             None => parsed.skipped.push(number, "not a `key = value` line", raw),
         }
