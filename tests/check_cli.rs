@@ -264,3 +264,108 @@ fn explain_prints_every_check_rule() {
         assert!(text.contains("Thresholds"), "explain {}: {text}", rule.id);
     }
 }
+
+/// The story's sysctl.conf (shared fixture of the sysctl work).
+const STORY_SYSCTL: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/story/sysctl.conf"
+);
+
+fn check_from(files: &[String], json: bool) -> (i32, String, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_netdoctor"));
+    command.arg("check").env("NO_COLOR", "1");
+    if json {
+        command.arg("--json");
+    }
+    for file in files {
+        command.arg("--from").arg(file);
+    }
+    let output = command.output().expect("run netdoctor");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// True when the text holds a rate such as "12/s", "3.5/s" or "0/s".
+fn shows_a_rate(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    text.match_indices("/s").any(|(i, _)| {
+        let digit_before = i > 0 && bytes[i - 1].is_ascii_digit();
+        let word_after = bytes.get(i + 2).is_some_and(|b| b.is_ascii_alphanumeric());
+        digit_before && !word_after
+    })
+}
+
+#[test]
+fn the_story_from_pastes_gives_tw_recycle_first_critical_and_no_rate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let paste = dir.path().join("ticket.txt");
+    write(
+        &paste,
+        "    35544811584 SYNs to LISTEN sockets dropped\n\
+         \x20   7008728 invalid SYN cookies received\n\
+         \x20   10703 packets collapsed in receive queue due to low socket buffer\n",
+    );
+    let files = [paste.display().to_string(), STORY_SYSCTL.to_string()];
+    let (code, stdout, stderr) = check_from(&files, true);
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
+    let doc: Value = serde_json::from_str(&stdout).expect("json");
+    let first = &doc["findings"][0];
+    assert_eq!(first["id"], "tw-recycle", "{doc:#}");
+    assert_eq!(first["severity"], "critical");
+    let why = first["explanation"].as_str().unwrap_or_default();
+    assert!(why.contains("35.5 billion dropped SYNs"), "{why}");
+    assert!(why.contains("7.0 million invalid SYN cookies"), "{why}");
+    let drops = first["evidence"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["name"] == "TcpExtListenDrops"))
+        .expect("ListenDrops in the evidence");
+    assert_eq!(drops["total"], 35_544_811_584u64);
+    for finding in doc["findings"].as_array().expect("findings") {
+        for e in finding["evidence"].as_array().expect("evidence") {
+            assert!(e["per_second"].is_null(), "{e}");
+            assert!(e["delta"].is_null(), "{e}");
+            assert!(e.get("since_boot_per_second").is_none(), "{e}");
+        }
+    }
+    let (code, text, _) = check_from(&files, false);
+    assert_eq!(code, 2);
+    assert!(text.contains("35,544,811,584"), "{text}");
+    assert!(!shows_a_rate(&text), "no rate anywhere:\n{text}");
+}
+
+#[test]
+fn two_dated_pastes_give_real_rates() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let first = dir.path().join("first.txt");
+    let second = dir.path().join("second.txt");
+    write(
+        &first,
+        "TcpExt:\n    1000 times the listen queue of a socket overflowed\n    1000 SYNs to LISTEN sockets dropped\n",
+    );
+    write(
+        &second,
+        "TcpExt:\n    6000 times the listen queue of a socket overflowed\n    6000 SYNs to LISTEN sockets dropped\n",
+    );
+    let files = [
+        format!("{}@2024-05-01T10:00:00", first.display()),
+        format!("{}@2024-05-01T10:00:05", second.display()),
+    ];
+    let (code, stdout, stderr) = check_from(&files, true);
+    let doc: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("invalid JSON ({e}): {stdout}\n{stderr}"));
+    assert_eq!(code, 2, "1000/s overflows are critical: {doc:#}");
+    assert_eq!(doc["window_s"], 5.0);
+    let finding = doc["findings"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["id"] == "listen-overflow"))
+        .expect("listen-overflow");
+    let counter = finding["evidence"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["name"] == "TcpExtListenOverflows"))
+        .expect("counter evidence");
+    assert_eq!(counter["delta"], 5000);
+    assert_eq!(counter["per_second"], 1000.0);
+}

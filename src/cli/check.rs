@@ -3,13 +3,14 @@
 //! Enters the target, samples the counters twice `--interval` seconds apart (once with
 //! `--interval 0`), adds the socket and sysctl views to the later sample, runs the
 //! rules (`analyze::check::run_check`) and prints the report. The exit code is the verdict:
-//! 0 ok, 1 warning, 2 critical, 3 unknown (usage or runtime error).
+//! 0 ok, 1 warning, 2 critical, 3 unknown (usage or runtime error). With `--from`, the
+//! pasted files are read instead (`cli::from`, `ingest`).
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Args;
 
 use super::{OutputArgs, SourceArgs};
@@ -33,6 +34,7 @@ const MAX_INTERVAL_S: f64 = 3600.0;
     after_help = "Examples:\n  netdoctor check                        two samples 5 s apart\n  \
 netdoctor check --interval 0           lifetime totals only (no rates)\n  \
 netdoctor check --netns blue --json    a namespace, as netdoctor.check/v1 JSON\n  \
+netdoctor check --from netstat-s.txt --from sysctl.conf   a ticket's pastes\n  \
 netdoctor check --min-severity warning Nagios/Icinga style: exit 0 ok, 1 warning, 2 critical, 3 unknown"
 )]
 pub struct CheckArgs {
@@ -78,13 +80,12 @@ pub fn run(args: CheckArgs) -> anyhow::Result<i32> {
         });
         sample_target(&target, interval)?
     } else {
-        // HOOK(h-ingest): once `cli::from` (ingest) is in main, replace the bail with
-        //     let (mut series, _report) = super::from::load_series(&args.source)?;
-        //     let after = series.pop().context("no snapshot from --from")?;
-        //     (series.pop(), after)
-        // (the last two dated pastes make the window). Verified against h-ingest + h-kb +
-        // h-tcpext: the story's netstat -s and sysctl.conf give exit 2, tw-recycle first.
-        bail!("`check --from` needs the ingest module, which is not built into this version");
+        // Pasted text: one snapshot, or a time-ordered series of dated pastes of one host,
+        // whose last two make the window (a rate only when their times are known). What
+        // ingest understood and skipped goes to standard error.
+        let (mut series, _report) = super::from::load_series(&args.source)?;
+        let after = series.pop().context("the --from files gave no snapshot")?;
+        (series.pop(), after)
     };
     let window = match &before {
         Some(b) => Window::pair(b, &after),
