@@ -450,14 +450,19 @@ pub fn port_exhaustion(window: &Window) -> RuleOutcome {
             id: "port-exhaustion",
             title: format!("Ephemeral ports towards {} are running out", usage.remote),
             summary: format!(
-                "{} of {} usable local ports from {} to {} are in use ({:.0}%): new connections \
-                 to that destination fail with \"Cannot assign requested address\" once none is \
-                 free.",
+                "{} of {} usable local ports from {} to {} are in use ({:.0}%): {}",
                 thousands(i128::from(usage.in_use)),
                 thousands(i128::from(available)),
                 usage.local_addr,
                 usage.remote,
-                share * 100.0
+                share * 100.0,
+                if usage.in_use >= available {
+                    "none is free, so new connections to that destination fail now with \
+                     \"Cannot assign requested address\"."
+                } else {
+                    "new connections to that destination fail with \"Cannot assign requested \
+                     address\" once none is free."
+                }
             ),
             explanation: "Each outgoing connection to the same destination address and port \
                 needs its own local port. Connections in TIME_WAIT keep their port for 60 s, so a \
