@@ -4,7 +4,7 @@
 use super::RuleOutcome;
 use super::support::{
     FindingText, IP_SYSCTL_DOC, LifetimeFloor, RateFloor, SNMP_DOC, counter_evidence, describe,
-    lifetime_caveat, rate_or_lifetime, strings, sum_readings, weight,
+    lifetime_caveat, nonzero_evidence, rate_or_lifetime, strings, sum_readings, weight,
 };
 use crate::analyze::finding::{Evidence, Severity};
 use crate::analyze::window::Window;
@@ -62,7 +62,7 @@ pub fn rcvbuf_pressure(window: &Window) -> RuleOutcome {
     let Some(severity) = loss_severity.max(prune_severity).max(collapse_severity) else {
         return RuleOutcome::quiet();
     };
-    let mut evidence = counter_evidence(&[&pruned, &qdrop, &ofo, &prune_called, &collapsed]);
+    let mut evidence = nonzero_evidence(&[&pruned, &qdrop, &ofo, &prune_called, &collapsed]);
     let rmem = window.sysctl("net.ipv4.tcp_rmem");
     evidence.extend(rmem.iter().map(|r| r.evidence()));
     let summary = format!(

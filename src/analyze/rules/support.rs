@@ -221,6 +221,16 @@ pub fn counter_evidence(readings: &[&CounterReading]) -> Vec<Evidence> {
     readings.iter().filter_map(|r| r.evidence()).collect()
 }
 
+/// The evidence of readings that are in the data and not zero (secondary counters whose zero
+/// would only be noise).
+pub fn nonzero_evidence(readings: &[&CounterReading]) -> Vec<Evidence> {
+    readings
+        .iter()
+        .filter(|r| r.total_or_zero() != 0)
+        .filter_map(|r| r.evidence())
+        .collect()
+}
+
 /// A weight for ordering findings of one severity: the measured rate when there is one,
 /// otherwise a small number growing with the total.
 pub fn weight(reading: &CounterReading) -> f64 {

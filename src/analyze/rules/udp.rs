@@ -3,8 +3,8 @@
 
 use super::RuleOutcome;
 use super::support::{
-    FindingText, IP_SYSCTL_DOC, LifetimeFloor, RateFloor, SNMP_DOC, counter_evidence, describe,
-    lifetime_caveat, rate_or_lifetime, strings, sum_readings, weight,
+    FindingText, IP_SYSCTL_DOC, LifetimeFloor, RateFloor, SNMP_DOC, describe, lifetime_caveat,
+    nonzero_evidence, rate_or_lifetime, strings, sum_readings, weight,
 };
 use crate::analyze::window::Window;
 
@@ -33,7 +33,7 @@ pub fn udp_rcvbuf_errors(window: &Window) -> RuleOutcome {
     let Some(severity) = rate_or_lifetime(&both, UDP_FLOOR, UDP_LIFETIME) else {
         return RuleOutcome::quiet();
     };
-    let mut evidence = counter_evidence(&[&v4, &v6, &mem4, &mem6]);
+    let mut evidence = nonzero_evidence(&[&v4, &v6, &mem4, &mem6]);
     for key in [
         "net.core.rmem_max",
         "net.core.rmem_default",
@@ -90,7 +90,7 @@ pub fn udp_sndbuf_errors(window: &Window) -> RuleOutcome {
     let Some(severity) = rate_or_lifetime(&both, UDP_FLOOR, UDP_LIFETIME) else {
         return RuleOutcome::quiet();
     };
-    let mut evidence = counter_evidence(&[&v4, &v6]);
+    let mut evidence = nonzero_evidence(&[&v4, &v6]);
     for key in ["net.core.wmem_max", "net.core.wmem_default"] {
         evidence.extend(window.sysctl(key).map(|s| s.evidence()));
     }
