@@ -39,9 +39,19 @@ const MAX_INTERVAL_S: f64 = 3600.0;
 
 pub fn run(args: CountersArgs) -> anyhow::Result<i32> {
     if !args.source.from.is_empty() {
-        bail!(
-            "`counters --from` is not supported yet: read pasted text with `netdoctor check --from`"
-        );
+        if args.interval.is_some() {
+            bail!(
+                "--interval samples the live host; with --from, rates come from two dated \
+                 pastes (FILE@2024-05-01T10:00:00 or --use-mtime)"
+            );
+        }
+        let (series, _report) = super::from::load_series(&args.source)?;
+        let view = match series.as_slice() {
+            [.., before, after] => build_view(&args, Some(before), after),
+            [only] => build_view(&args, None, only),
+            [] => bail!("no snapshot could be built from the --from files"),
+        };
+        return print_view(&args, &view);
     }
     let interval = match args.interval {
         Some(s) if !(s.is_finite() && s > 0.0 && s <= MAX_INTERVAL_S) => {
@@ -60,11 +70,16 @@ pub fn run(args: CountersArgs) -> anyhow::Result<i32> {
             build_view(&args, Some(&first), &second)
         }
     };
+    print_view(&args, &view)
+}
+
+/// Writes the view as JSON or human text.
+fn print_view(args: &CountersArgs, view: &CountersView) -> anyhow::Result<i32> {
     let mut out = std::io::stdout().lock();
     if args.output.json {
-        out.write_all(json(&view).as_bytes())?;
+        out.write_all(json(view).as_bytes())?;
     } else {
-        out.write_all(human(&view, Style::for_stdout(args.output.color)).as_bytes())?;
+        out.write_all(human(view, Style::for_stdout(args.output.color)).as_bytes())?;
     }
     out.flush()?;
     Ok(EXIT_OK)
@@ -78,6 +93,9 @@ fn build_view(args: &CountersArgs, before: Option<&Snapshot>, after: &Snapshot) 
         .map(|p| p.to_ascii_lowercase())
         .collect();
     let changes = before.map(|b| counter_changes(b, after));
+    // One index instead of a linear knowledge-base search per row.
+    let kb: std::collections::HashMap<&str, &crate::kb::CounterEntry> =
+        crate::kb::counters().iter().map(|e| (e.name, e)).collect();
     let mut rows = Vec::new();
     for (i, counter) in after.counters.iter().enumerate() {
         if !patterns.is_empty() && !patterns.iter().any(|p| name_matches(p, &counter.name)) {
@@ -94,7 +112,8 @@ fn build_view(args: &CountersArgs, before: Option<&Snapshot>, after: &Snapshot) 
             delta: change.and_then(|c| c.delta),
             per_second: change.and_then(|c| c.per_second),
             reset: change.is_some_and(|c| c.reset),
-            phrase: crate::kb::counter(&counter.name)
+            phrase: kb
+                .get(counter.name.as_str())
                 .and_then(|e| e.phrases.first())
                 .map(|p| phrase_without_number(p)),
         });

@@ -11,7 +11,7 @@ use crate::snapshot::HostFacts;
 
 /// Reads the facts that do not change between samples (uptime is left to the sampler).
 pub fn read_host_facts(paths: &ProcPaths) -> HostFacts {
-    let read = |p: &Path| std::fs::read_to_string(p).ok();
+    let read = |p: &Path| read_small(p);
     let sys_dir = match &paths.sys_dir {
         Ok(dir) => dir.clone(),
         // Kernel release and hostname are not per network namespace: the host's are right.
@@ -46,6 +46,28 @@ pub fn read_host_facts(paths: &ProcPaths) -> HostFacts {
         netns_inode,
         page_size: if paths.live { sys::page_size() } else { None },
     }
+}
+
+/// Reads a small file with one read() into a 16 KiB buffer (proc files regenerate their whole
+/// text on every read, so growing a buffer read by read costs several generations), then
+/// keeps reading only if that one read filled the buffer.
+pub fn read_small(path: &Path) -> Option<String> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut filled = 0usize;
+    loop {
+        let spare = buf.get_mut(filled..)?;
+        let wanted = spare.len();
+        let n = file.read(spare).ok()?;
+        filled += n;
+        if n == 0 || n < wanted {
+            break;
+        }
+        buf.resize(buf.len() * 2, 0);
+    }
+    buf.truncate(filled);
+    Some(String::from_utf8_lossy(&buf).into_owned())
 }
 
 /// The first field of /proc/uptime: seconds since boot.

@@ -11,7 +11,7 @@
 //! (from the first row, not summed), `ConntrackCount` (nf_conntrack_count) and
 //! `ConntrackMax` (nf_conntrack_max).
 
-use super::{ParseError, is_name, nothing_parsed, skipped};
+use super::{CounterSink, ParseError, is_name, nothing_parsed, set_string, skipped, tokens};
 use crate::snapshot::{Conntrack, ConntrackCpu, Counter, Skipped};
 
 /// Parsed per-CPU rows with what was skipped.
@@ -25,6 +25,19 @@ pub struct ParsedConntrackStat {
 /// no row could be read.
 pub fn parse_nf_conntrack_stat(text: &str, file: &str) -> Result<ParsedConntrackStat, ParseError> {
     let mut parsed = ParsedConntrackStat::default();
+    parse_nf_conntrack_stat_into(text, file, &mut parsed.per_cpu, &mut parsed.skipped)?;
+    Ok(parsed)
+}
+
+/// [`parse_nf_conntrack_stat`] into a reused vector: rows and field names already there keep
+/// their allocations.
+pub fn parse_nf_conntrack_stat_into(
+    text: &str,
+    file: &str,
+    per_cpu: &mut Vec<ConntrackCpu>,
+    skipped_out: &mut Vec<Skipped>,
+) -> Result<(), ParseError> {
+    let skipped_before = skipped_out.len();
     let mut lines = text
         .lines()
         .enumerate()
@@ -35,66 +48,78 @@ pub fn parse_nf_conntrack_stat(text: &str, file: &str) -> Result<ParsedConntrack
             file: file.to_string(),
         });
     };
-    let names: Vec<&str> = header.split_ascii_whitespace().collect();
-    if !names.iter().all(|n| is_name(n)) {
+    if !tokens(header).all(is_name) {
         return Err(ParseError::Malformed {
             file: file.to_string(),
             line: header_line,
             reason: format!("expected a header line of column names, found {header:?}"),
         });
     }
+    let name_count = tokens(header).count();
+    let mut used = 0usize;
     let mut row: u32 = 0;
     for (line_no, line) in lines {
-        let cpu = row;
+        let cpu_index = row;
         row = row.saturating_add(1);
-        let mut fields = Vec::with_capacity(names.len());
+        if used == per_cpu.len() {
+            per_cpu.push(ConntrackCpu::default());
+        }
+        let Some(cpu) = per_cpu.get_mut(used) else {
+            break;
+        };
+        cpu.cpu = cpu_index;
+        let mut names = tokens(header);
+        let mut kept = 0usize;
         let mut value_count = 0usize;
         let mut bad = false;
-        for token in line.split_ascii_whitespace() {
+        for token in tokens(line) {
             value_count += 1;
-            let Some(name) = names.get(value_count - 1) else {
-                continue;
+            let Some(name) = names.next() else { continue };
+            let Some(value) = u64::from_str_radix(token, 16)
+                .ok()
+                .filter(|_| !token.starts_with('+'))
+            else {
+                bad = true;
+                break;
             };
-            match u64::from_str_radix(token, 16) {
-                Ok(v) if !token.starts_with('+') => fields.push(((*name).to_string(), v)),
-                _ => {
-                    bad = true;
-                    break;
+            match cpu.fields.get_mut(kept) {
+                Some((existing, v)) => {
+                    set_string(existing, name);
+                    *v = value;
                 }
+                None => cpu.fields.push((name.to_string(), value)),
             }
+            kept += 1;
         }
+        cpu.fields.truncate(kept);
         if bad {
-            parsed
-                .skipped
-                .push(skipped(line_no, "not a row of hex values", line));
+            skipped_out.push(skipped(line_no, "not a row of hex values", line));
             continue;
         }
-        if value_count != names.len() {
-            parsed.skipped.push(skipped(
+        if value_count != name_count {
+            skipped_out.push(skipped(
                 line_no,
-                format!(
-                    "{} names but {value_count} values; kept the first {}",
-                    names.len(),
-                    fields.len()
-                ),
+                format!("{name_count} names but {value_count} values; kept the first {kept}"),
                 line,
             ));
         }
-        if !fields.is_empty() {
-            parsed.per_cpu.push(ConntrackCpu { cpu, fields });
+        if kept > 0 {
+            used += 1;
         }
     }
-    if parsed.per_cpu.is_empty() {
-        if parsed.skipped.is_empty() {
+    per_cpu.truncate(used);
+    if used == 0 {
+        let problems = skipped_out.get(skipped_before..).unwrap_or_default();
+        if problems.is_empty() {
             return Err(ParseError::Malformed {
                 file: file.to_string(),
                 line: header_line,
                 reason: "a header line but no rows".to_string(),
             });
         }
-        return Err(nothing_parsed(file, &parsed.skipped));
+        return Err(nothing_parsed(file, problems));
     }
-    Ok(parsed)
+    Ok(())
 }
 
 /// Parses nf_conntrack_count or nf_conntrack_max: one decimal number.
@@ -118,6 +143,12 @@ pub fn parse_conntrack_value(text: &str, file: &str) -> Result<u64, ParseError> 
 /// `insert_failed` → `InsertFailed`.
 pub fn camel_case(header_name: &str) -> String {
     let mut out = String::with_capacity(header_name.len());
+    camel_case_into(&mut out, header_name);
+    out
+}
+
+/// [`camel_case`] appended to `out`.
+fn camel_case_into(out: &mut String, header_name: &str) {
     for part in header_name.split('_') {
         let mut chars = part.chars();
         if let Some(first) = chars.next() {
@@ -125,45 +156,49 @@ pub fn camel_case(header_name: &str) -> String {
             out.push_str(chars.as_str());
         }
     }
-    out
 }
 
-/// The derived `Conntrack*` counters of a conntrack view.
-pub fn conntrack_counters(conntrack: &Conntrack) -> Vec<Counter> {
-    let mut out: Vec<Counter> = Vec::new();
-    let make = |field: &str, value: i128| Counter {
-        name: format!("Conntrack{field}"),
-        section: "Conntrack".to_string(),
-        value,
-    };
+/// Calls `emit("Conntrack", field, value)` for each derived counter: `Entries` (first row),
+/// every other column summed over the rows (by position; rows share one header), then
+/// `Count` and `Max` when known.
+pub fn visit_conntrack_counters(conntrack: &Conntrack, emit: &mut dyn FnMut(&str, &str, i128)) {
+    let mut field = String::with_capacity(32);
     if let Some(first) = conntrack.per_cpu.first() {
-        let mut columns: Vec<(&str, i128)> = Vec::new();
-        for cpu in &conntrack.per_cpu {
-            for (name, value) in &cpu.fields {
-                if name == "entries" {
-                    continue;
-                }
-                match columns.iter_mut().find(|(n, _)| n == name) {
-                    Some((_, total)) => *total += i128::from(*value),
-                    None => columns.push((name.as_str(), i128::from(*value))),
-                }
-            }
-        }
         if let Some(entries) = first.get("entries") {
-            out.push(make("Entries", i128::from(entries)));
+            emit("Conntrack", "Entries", i128::from(entries));
         }
-        out.extend(
-            columns
-                .into_iter()
-                .map(|(name, total)| make(&camel_case(name), total)),
-        );
+        for (k, (name, _)) in first.fields.iter().enumerate() {
+            if name == "entries" {
+                continue;
+            }
+            let total: i128 = conntrack
+                .per_cpu
+                .iter()
+                .filter_map(|cpu| cpu.fields.get(k))
+                .filter(|(n, _)| n == name)
+                .map(|(_, v)| i128::from(*v))
+                .sum();
+            field.clear();
+            camel_case_into(&mut field, name);
+            emit("Conntrack", &field, total);
+        }
     }
     if let Some(count) = conntrack.count {
-        out.push(make("Count", i128::from(count)));
+        emit("Conntrack", "Count", i128::from(count));
     }
     if let Some(max) = conntrack.max {
-        out.push(make("Max", i128::from(max)));
+        emit("Conntrack", "Max", i128::from(max));
     }
+}
+
+/// The derived `Conntrack*` counters as a vector (see [`visit_conntrack_counters`]).
+pub fn conntrack_counters(conntrack: &Conntrack) -> Vec<Counter> {
+    let mut out = Vec::new();
+    let mut sink = CounterSink::new(&mut out);
+    visit_conntrack_counters(conntrack, &mut |section, field, value| {
+        sink.put(section, field, value)
+    });
+    sink.finish();
     out
 }
 

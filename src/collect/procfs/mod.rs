@@ -16,12 +16,15 @@ pub mod snmp6;
 pub mod sockstat;
 pub mod softnet;
 
-pub use conntrack::{conntrack_counters, parse_conntrack_value, parse_nf_conntrack_stat};
+pub use conntrack::{
+    conntrack_counters, parse_conntrack_value, parse_nf_conntrack_stat,
+    parse_nf_conntrack_stat_into, visit_conntrack_counters,
+};
 pub use reader::{CollectError, Collector};
-pub use snmp::{parse_snmp_pairs, visit_snmp_pairs};
-pub use snmp6::{parse_snmp6, visit_snmp6};
-pub use sockstat::parse_sockstat;
-pub use softnet::{parse_softnet, softnet_counters};
+pub use snmp::{PairsLayout, parse_snmp_pairs, refresh_pairs_values, visit_snmp_pairs};
+pub use snmp6::{parse_snmp6, refresh_snmp6_values, visit_snmp6};
+pub use sockstat::{parse_sockstat, parse_sockstat_into};
+pub use softnet::{parse_softnet, parse_softnet_into, softnet_counters, visit_softnet_counters};
 
 use crate::snapshot::{Counter, CounterValue, Skipped};
 
@@ -98,6 +101,49 @@ pub fn parse_decimal(token: &str) -> Option<CounterValue> {
     token.parse::<CounterValue>().ok()
 }
 
+/// Splits on ASCII whitespace, byte by byte (faster than `split_ascii_whitespace`, which
+/// walks characters); every piece is a valid `&str` because it is cut at ASCII bytes.
+pub(crate) fn tokens(text: &str) -> Tokens<'_> {
+    Tokens { text, pos: 0 }
+}
+
+/// Iterator returned by [`tokens`].
+pub(crate) struct Tokens<'t> {
+    text: &'t str,
+    pos: usize,
+}
+
+impl<'t> Iterator for Tokens<'t> {
+    type Item = &'t str;
+
+    #[inline]
+    fn next(&mut self) -> Option<&'t str> {
+        let bytes = self.text.as_bytes();
+        let mut start = self.pos;
+        while bytes.get(start).is_some_and(u8::is_ascii_whitespace) {
+            start += 1;
+        }
+        if start >= bytes.len() {
+            self.pos = start;
+            return None;
+        }
+        let mut end = start;
+        while bytes.get(end).is_some_and(|b| !b.is_ascii_whitespace()) {
+            end += 1;
+        }
+        self.pos = end;
+        self.text.get(start..end)
+    }
+}
+
+/// Replaces a string's content, keeping its allocation when the content is the same or fits.
+pub(crate) fn set_string(dst: &mut String, src: &str) {
+    if dst != src {
+        dst.clear();
+        dst.push_str(src);
+    }
+}
+
 /// True for a section or counter name: ASCII letters, digits and `_`, starting with a letter.
 pub(crate) fn is_name(token: &str) -> bool {
     let mut bytes = token.bytes();
@@ -124,10 +170,13 @@ impl<'a> CounterSink<'a> {
 
     pub(crate) fn put(&mut self, section: &str, field: &str, value: CounterValue) {
         if let Some(existing) = self.counters.get_mut(self.next) {
-            let same = existing.section == section
-                && existing.name.len() == section.len() + field.len()
-                && existing.name.starts_with(section)
-                && existing.name.ends_with(field);
+            // The section is always the start of the name (we build it so), so comparing
+            // the section's length and the name's two parts is enough.
+            let name = existing.name.as_bytes();
+            let same = existing.section.len() == section.len()
+                && name.len() == section.len() + field.len()
+                && name.get(..section.len()) == Some(section.as_bytes())
+                && name.get(section.len()..) == Some(field.as_bytes());
             if !same {
                 existing.section.clear();
                 existing.section.push_str(section);
@@ -182,6 +231,13 @@ mod tests {
         assert_eq!(parse_decimal("+1"), None);
         assert_eq!(parse_decimal("1a"), None);
         assert_eq!(parse_decimal(&"9".repeat(60)), None);
+    }
+
+    #[test]
+    fn tokens_split_on_ascii_whitespace() {
+        let t: Vec<&str> = tokens("  a\tbb  é c\r\n").collect();
+        assert_eq!(t, ["a", "bb", "é", "c"]);
+        assert_eq!(tokens("   ").count(), 0);
     }
 
     #[test]

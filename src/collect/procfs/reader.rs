@@ -10,11 +10,13 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::conntrack::{conntrack_counters, parse_conntrack_value, parse_nf_conntrack_stat};
-use super::snmp::visit_snmp_pairs;
-use super::snmp6::visit_snmp6;
-use super::sockstat::parse_sockstat;
-use super::softnet::{parse_softnet, softnet_counters};
+use super::conntrack::{
+    parse_conntrack_value, parse_nf_conntrack_stat_into, visit_conntrack_counters,
+};
+use super::snmp::{PairsLayout, refresh_pairs_values, visit_snmp_pairs};
+use super::snmp6::{refresh_snmp6_values, visit_snmp6};
+use super::sockstat::parse_sockstat_into;
+use super::softnet::{parse_softnet_into, visit_softnet_counters};
 use super::{CounterSink, ParseError};
 use crate::collect::host::{parse_uptime, read_host_facts};
 use crate::collect::sys;
@@ -120,6 +122,20 @@ pub enum CollectError {
     NothingReadable { origin: String, reasons: String },
 }
 
+/// Where the counters of one file sat in the snapshot last time, and the file's shape, so
+/// that the next sample of the same shape only reads values.
+#[derive(Debug, Default)]
+struct FastPath {
+    /// Index of the file's first counter in `Snapshot::counters`.
+    start: usize,
+    /// How many counters the file gave.
+    total: usize,
+    /// For snmp and netstat: the header lines; None until a clean full parse.
+    layout: Option<PairsLayout>,
+    /// True when `start`/`total` describe the last sample.
+    valid: bool,
+}
+
 /// Keeps the counter files of one target open and samples them.
 #[derive(Debug)]
 pub struct Collector {
@@ -128,6 +144,10 @@ pub struct Collector {
     files: Vec<SourceFile>,
     uptime: Option<File>,
     buf: Vec<u8>,
+    /// Per counter file (snmp, netstat, snmp6), for [`Collector::sample_ref`].
+    fast: [FastPath; 3],
+    /// The snapshot [`Collector::sample_ref`] reuses.
+    own: Snapshot,
 }
 
 /// Initial buffer size: enough for the largest file (netstat, ≈8 KiB on 6.x) at once.
@@ -149,6 +169,8 @@ impl Collector {
             files,
             uptime,
             buf: vec![0; INITIAL_BUFFER],
+            fast: Default::default(),
+            own: Snapshot::default(),
         }
     }
 
@@ -157,10 +179,26 @@ impl Collector {
         &self.paths
     }
 
+    /// The files a sample reads that could be opened, with whether each is read until a
+    /// read returns 0 (see `Kind::read_until_zero`); the uptime file last. For benchmarks that
+    /// compare a sample with a raw read of the same files.
+    pub fn open_files(&self) -> Vec<(PathBuf, bool)> {
+        let mut out: Vec<(PathBuf, bool)> = self
+            .files
+            .iter()
+            .filter(|f| f.file.is_ok())
+            .map(|f| (PathBuf::from(&f.path), f.kind.read_until_zero()))
+            .collect();
+        if self.uptime.is_some() {
+            out.push((self.paths.proc_dir.join("uptime"), false));
+        }
+        out
+    }
+
     /// Takes one sample into a new snapshot.
     pub fn sample(&mut self) -> Result<Snapshot, CollectError> {
         let mut snapshot = Snapshot::default();
-        self.sample_into(&mut snapshot)?;
+        self.sample_impl(&mut snapshot, false)?;
         Ok(snapshot)
     }
 
@@ -168,6 +206,20 @@ impl Collector {
     /// change are not rebuilt). Everything this collector owns in the snapshot is replaced;
     /// `sysctl` and `sockets` are left alone.
     pub fn sample_into(&mut self, snapshot: &mut Snapshot) -> Result<(), CollectError> {
+        self.sample_impl(snapshot, false)
+    }
+
+    /// Takes one sample into a snapshot the collector keeps and returns it: the cheapest way
+    /// to sample repeatedly. While the files keep their shape (the same sections and fields),
+    /// only the values are read; any change falls back to a full parse.
+    pub fn sample_ref(&mut self) -> Result<&Snapshot, CollectError> {
+        let mut own = std::mem::take(&mut self.own);
+        let result = self.sample_impl(&mut own, true);
+        self.own = own;
+        result.map(|()| &self.own)
+    }
+
+    fn sample_impl(&mut self, snapshot: &mut Snapshot, fast: bool) -> Result<(), CollectError> {
         if snapshot.schema != SNAPSHOT_SCHEMA {
             snapshot.schema = SNAPSHOT_SCHEMA.to_string();
         }
@@ -188,46 +240,86 @@ impl Collector {
             snapshot.host.clone_from(&self.host);
         }
         snapshot.host.uptime_s = uptime;
-        snapshot.sockstat.clear();
-        snapshot.softnet.clear();
 
         let mut buf = std::mem::take(&mut self.buf);
-        let mut sink_len = 0usize;
-        let mut conntrack = Conntrack::default();
-        let mut conntrack_seen = false;
-        let mut status_index = 0usize;
-        for source in &self.files {
-            let outcome = read_source(source, &mut buf);
+        let mut state = SampleState {
+            sink_len: 0,
+            sockstat_used: 0,
+            softnet_read: false,
+            conntrack: snapshot.conntrack.take().unwrap_or_default(),
+            conntrack_seen: false,
+        };
+        state.conntrack.count = None;
+        state.conntrack.max = None;
+        for (index, source) in self.files.iter().enumerate() {
             let mut skipped: Vec<Skipped> = Vec::new();
-            let result: Result<(), String> = outcome.and_then(|text| {
-                let text = text_of(&buf[..text]);
+            let result: Result<(), String> = read_source(source, &mut buf).and_then(|len| {
+                let text = text_of(buf.get(..len).unwrap_or_default());
+                let fast_slot = match source.kind {
+                    Kind::Snmp => self.fast.get_mut(0),
+                    Kind::Netstat => self.fast.get_mut(1),
+                    Kind::Snmp6 => self.fast.get_mut(2),
+                    _ => None,
+                };
+                if let Some(slot) = fast_slot {
+                    if try_fast(source.kind, &text, slot, snapshot, state.sink_len, fast) {
+                        state.sink_len += slot.total;
+                        return Ok(());
+                    }
+                    let start = state.sink_len;
+                    let result = parse_into(
+                        source.kind,
+                        &text,
+                        &source.path,
+                        snapshot,
+                        &mut state,
+                        &mut skipped,
+                    );
+                    slot.valid = result.is_ok() && skipped.is_empty();
+                    slot.start = start;
+                    slot.total = state.sink_len - start;
+                    slot.layout = (fast && slot.valid && source.kind != Kind::Snmp6)
+                        .then(|| PairsLayout::of(&text));
+                    return result.map_err(|e| format!("parse error at {e}"));
+                }
                 parse_into(
                     source.kind,
                     &text,
                     &source.path,
                     snapshot,
-                    &mut sink_len,
-                    &mut conntrack,
-                    &mut conntrack_seen,
+                    &mut state,
                     &mut skipped,
                 )
                 .map_err(|e| format!("parse error at {e}"))
             });
+            if result.is_err() {
+                if let Some(slot) = match source.kind {
+                    Kind::Snmp => self.fast.get_mut(0),
+                    Kind::Netstat => self.fast.get_mut(1),
+                    Kind::Snmp6 => self.fast.get_mut(2),
+                    _ => None,
+                } {
+                    slot.valid = false;
+                }
+                if source.kind == Kind::ConntrackStat {
+                    state.conntrack.per_cpu.clear();
+                }
+            }
             set_status(
                 &mut snapshot.sources,
-                status_index,
+                index,
                 source.kind.source_name(),
                 &source.path,
                 result,
                 skipped,
             );
-            status_index += 1;
         }
         self.buf = buf;
+        let mut status_count = self.files.len();
         if let Some(note) = &self.paths.note {
             set_status(
                 &mut snapshot.sources,
-                status_index,
+                status_count,
                 &note.name,
                 &note.path,
                 match &note.status {
@@ -236,26 +328,26 @@ impl Collector {
                 },
                 Vec::new(),
             );
-            status_index += 1;
+            status_count += 1;
         }
-        snapshot.sources.truncate(status_index);
+        snapshot.sources.truncate(status_count);
+        snapshot.sockstat.truncate(state.sockstat_used);
+        if !state.softnet_read {
+            snapshot.softnet.clear();
+        }
 
         // Derived counters after the file counters: Softnet*, then Conntrack*.
-        snapshot.counters.truncate(sink_len);
-        let mut derived = softnet_counters(&snapshot.softnet);
-        if conntrack_seen {
-            derived.extend(conntrack_counters(&conntrack));
-            snapshot.conntrack = Some(conntrack);
+        let mut sink = CounterSink::at(&mut snapshot.counters, state.sink_len);
+        visit_softnet_counters(&snapshot.softnet, &mut |section, field, value| {
+            sink.put(section, field, value)
+        });
+        if state.conntrack_seen {
+            visit_conntrack_counters(&state.conntrack, &mut |section, field, value| {
+                sink.put(section, field, value)
+            });
+            snapshot.conntrack = Some(state.conntrack);
         } else {
             snapshot.conntrack = None;
-        }
-        let mut sink = CounterSink::at(&mut snapshot.counters, sink_len);
-        for counter in &derived {
-            let field = counter
-                .name
-                .get(counter.section.len()..)
-                .unwrap_or_default();
-            sink.put(&counter.section, field, counter.value);
         }
         sink.finish();
 
@@ -286,6 +378,44 @@ impl Collector {
         let mut small = [0u8; 128];
         let n = file.read_at(&mut small, 0).ok()?;
         parse_uptime(&String::from_utf8_lossy(small.get(..n)?))
+    }
+}
+
+/// What one sample has written so far.
+struct SampleState {
+    /// Counters written from files so far.
+    sink_len: usize,
+    /// sockstat lines written so far (sockstat and sockstat6 share the vector).
+    sockstat_used: usize,
+    softnet_read: bool,
+    conntrack: Conntrack,
+    conntrack_seen: bool,
+}
+
+/// The fast path for snmp/netstat (same header lines as last time, in `fast` mode only: the
+/// positions are those of the collector's own snapshot) and snmp6 (names compared, so any
+/// snapshot). True when the values were written.
+fn try_fast(
+    kind: Kind,
+    text: &str,
+    slot: &FastPath,
+    snapshot: &mut Snapshot,
+    sink_len: usize,
+    fast: bool,
+) -> bool {
+    if !slot.valid || slot.start != sink_len {
+        return false;
+    }
+    let Some(counters) = snapshot
+        .counters
+        .get_mut(slot.start..slot.start + slot.total)
+    else {
+        return false;
+    };
+    match (kind, &slot.layout) {
+        (Kind::Snmp6, _) => refresh_snmp6_values(text, counters),
+        (_, Some(layout)) if fast => refresh_pairs_values(text, layout, counters),
+        _ => false,
     }
 }
 
@@ -349,61 +479,60 @@ fn read_source(source: &SourceFile, buf: &mut Vec<u8>) -> Result<usize, String> 
 }
 
 /// The text of a file: UTF-8 as is, anything else with replacement characters.
+/// (`from_utf8` first: its validation is several times faster than the lossy decoder's.)
 pub(crate) fn text_of(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
-    String::from_utf8_lossy(bytes)
+    match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
 }
 
 /// Parses one source's text into the snapshot.
-#[allow(clippy::too_many_arguments)]
 fn parse_into(
     kind: Kind,
     text: &str,
     path: &str,
     snapshot: &mut Snapshot,
-    sink_len: &mut usize,
-    conntrack: &mut Conntrack,
-    conntrack_seen: &mut bool,
+    state: &mut SampleState,
     skipped: &mut Vec<Skipped>,
 ) -> Result<(), ParseError> {
     match kind {
         Kind::Snmp | Kind::Netstat | Kind::Snmp6 => {
-            let mut sink = CounterSink::at(&mut snapshot.counters, *sink_len);
+            let mut sink = CounterSink::at(&mut snapshot.counters, state.sink_len);
             let mut emit = |section: &str, field: &str, value| sink.put(section, field, value);
             let result = if kind == Kind::Snmp6 {
                 visit_snmp6(text, path, &mut emit, skipped)
             } else {
                 visit_snmp_pairs(text, path, &mut emit, skipped)
             };
-            *sink_len = sink.written();
+            state.sink_len = sink.written();
             result.map(|_| ())
         }
-        Kind::Sockstat | Kind::Sockstat6 => {
-            let parsed = parse_sockstat(text, path)?;
-            snapshot.sockstat.extend(parsed.lines);
-            skipped.extend(parsed.skipped);
-            Ok(())
-        }
+        Kind::Sockstat | Kind::Sockstat6 => parse_sockstat_into(
+            text,
+            path,
+            &mut snapshot.sockstat,
+            &mut state.sockstat_used,
+            skipped,
+        ),
         Kind::Softnet => {
-            let parsed = parse_softnet(text, path)?;
-            snapshot.softnet = parsed.cpus;
-            skipped.extend(parsed.skipped);
+            parse_softnet_into(text, path, &mut snapshot.softnet, skipped)?;
+            state.softnet_read = true;
             Ok(())
         }
         Kind::ConntrackStat => {
-            let parsed = parse_nf_conntrack_stat(text, path)?;
-            conntrack.per_cpu = parsed.per_cpu;
-            *conntrack_seen = true;
-            skipped.extend(parsed.skipped);
+            parse_nf_conntrack_stat_into(text, path, &mut state.conntrack.per_cpu, skipped)?;
+            state.conntrack_seen = true;
             Ok(())
         }
         Kind::ConntrackCount => {
-            conntrack.count = Some(parse_conntrack_value(text, path)?);
-            *conntrack_seen = true;
+            state.conntrack.count = Some(parse_conntrack_value(text, path)?);
+            state.conntrack_seen = true;
             Ok(())
         }
         Kind::ConntrackMax => {
-            conntrack.max = Some(parse_conntrack_value(text, path)?);
-            *conntrack_seen = true;
+            state.conntrack.max = Some(parse_conntrack_value(text, path)?);
+            state.conntrack_seen = true;
             Ok(())
         }
     }

@@ -14,8 +14,9 @@
 
 use super::{
     CounterSink, ParseError, ParsedCounters, is_name, nothing_parsed, parse_decimal, skipped,
+    tokens,
 };
-use crate::snapshot::{CounterValue, Skipped};
+use crate::snapshot::{Counter, CounterValue, Skipped};
 
 /// A header line waiting for its value line.
 struct PendingHeader<'t> {
@@ -72,7 +73,7 @@ pub fn visit_snmp_pairs(
             skipped_out.push(skipped(line_no, "not a section name before ':'", trimmed));
             continue;
         }
-        let first = rest.split_ascii_whitespace().next();
+        let first = tokens(rest).next();
         let is_value_line = first.is_some_and(looks_numeric);
         if !is_value_line {
             if first.is_none() {
@@ -111,8 +112,8 @@ pub fn visit_snmp_pairs(
                 continue;
             }
         };
-        let mut names = header.names.split_ascii_whitespace();
-        let mut values = rest.split_ascii_whitespace();
+        let mut names = tokens(header.names);
+        let mut values = tokens(rest);
         let (mut name_count, mut value_count) = (0usize, 0usize);
         loop {
             match (names.next(), values.next()) {
@@ -168,9 +169,138 @@ pub fn visit_snmp_pairs(
     Ok(emitted)
 }
 
+/// The shape of an snmp/netstat text: its header lines, and how many values each pair has.
+/// A sampler that sees the same shape again only needs to read the values (see
+/// [`refresh_pairs_values`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PairsLayout {
+    /// Every header line (trimmed), each followed by `\n`, in file order.
+    headers: String,
+    /// The number of values on each value line, in file order.
+    counts: Vec<usize>,
+}
+
+impl PairsLayout {
+    /// The layout of a text that [`visit_snmp_pairs`] parsed without skipping anything.
+    pub fn of(text: &str) -> PairsLayout {
+        let mut layout = PairsLayout::default();
+        for line in text.lines() {
+            let trimmed = line.trim();
+            let Some((_, rest)) = trimmed.split_once(':') else {
+                continue;
+            };
+            match tokens(rest).next() {
+                None => {}
+                Some(first) if looks_numeric(first) => layout.counts.push(tokens(rest).count()),
+                Some(_) => {
+                    layout.headers.push_str(trimmed);
+                    layout.headers.push('\n');
+                }
+            }
+        }
+        layout
+    }
+
+    /// How many counters a text of this layout holds.
+    pub fn total(&self) -> usize {
+        self.counts.iter().sum()
+    }
+}
+
+/// Fast path for repeated samples: when `text` has exactly the header lines of `layout`, writes
+/// its values, in order, into `counters` (which must hold the counters of that layout, in
+/// order) and returns true. Returns false, with `counters` partly written, as soon as anything
+/// differs; the caller then parses in full.
+pub fn refresh_pairs_values(text: &str, layout: &PairsLayout, counters: &mut [Counter]) -> bool {
+    let mut headers = layout.headers.as_str();
+    let mut counts = layout.counts.iter();
+    let mut next = 0usize;
+    let mut expect_values = false;
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        let Some((_, rest)) = trimmed.split_once(':') else {
+            return false;
+        };
+        let Some(first) = tokens(rest).next() else {
+            continue;
+        };
+        if !looks_numeric(first) {
+            let Some((cached, remaining)) = headers.split_once('\n') else {
+                return false;
+            };
+            if expect_values || cached != trimmed {
+                return false;
+            }
+            headers = remaining;
+            expect_values = true;
+            continue;
+        }
+        let Some(&expected) = counts.next() else {
+            return false;
+        };
+        if !expect_values {
+            return false;
+        }
+        expect_values = false;
+        let mut seen = 0usize;
+        for token in tokens(rest) {
+            let (Some(value), Some(counter)) = (parse_decimal(token), counters.get_mut(next))
+            else {
+                return false;
+            };
+            counter.value = value;
+            next += 1;
+            seen += 1;
+        }
+        if seen != expected {
+            return false;
+        }
+    }
+    headers.is_empty() && counts.next().is_none() && !expect_values && next == counters.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn layout_fast_path_updates_values_or_refuses() {
+        let first = "Tcp: A B\nTcp: 1 2\nUdp: C\nUdp: 3\n";
+        let mut parsed = parse_snmp_pairs(first, "snmp").unwrap();
+        let layout = PairsLayout::of(first);
+        assert_eq!(layout.total(), 3);
+        assert!(refresh_pairs_values(
+            "Tcp: A B\nTcp: 5 6\nUdp: C\nUdp: 7\n",
+            &layout,
+            &mut parsed.counters
+        ));
+        let values: Vec<i128> = parsed.counters.iter().map(|c| c.value).collect();
+        assert_eq!(values, [5, 6, 7]);
+        // A new field, a missing section or a short value line: refused.
+        assert!(!refresh_pairs_values(
+            "Tcp: A B X\nTcp: 5 6 1\nUdp: C\nUdp: 7\n",
+            &layout,
+            &mut parsed.counters
+        ));
+        assert!(!refresh_pairs_values(
+            "Tcp: A B\nTcp: 5 6\n",
+            &layout,
+            &mut parsed.counters
+        ));
+        assert!(!refresh_pairs_values(
+            "Tcp: A B\nTcp: 5\nUdp: C\nUdp: 7\n",
+            &layout,
+            &mut parsed.counters
+        ));
+        assert!(!refresh_pairs_values(
+            "Tcp: A B\nUdp: C\nTcp: 5 6\nUdp: 7\n",
+            &layout,
+            &mut parsed.counters
+        ));
+    }
 
     const SNMP: &str = "Ip: Forwarding DefaultTTL InReceives\nIp: 2 64 1194\n\
 IcmpMsg: InType3 OutType3\nIcmpMsg: 1 1\n\

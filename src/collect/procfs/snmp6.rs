@@ -5,8 +5,9 @@
 
 use super::{
     CounterSink, ParseError, ParsedCounters, is_name, nothing_parsed, parse_decimal, skipped,
+    tokens,
 };
-use crate::snapshot::{CounterValue, Skipped};
+use crate::snapshot::{Counter, CounterValue, Skipped};
 
 /// The section of an snmp6 counter name: `Icmp6InType1` → `Icmp6`.
 pub fn snmp6_section(name: &str) -> &str {
@@ -42,7 +43,7 @@ pub fn visit_snmp6(
     let mut emitted = 0usize;
     for (index, line) in text.lines().enumerate() {
         let line_no = index + 1;
-        let mut tokens = line.split_ascii_whitespace();
+        let mut tokens = tokens(line);
         let Some(name) = tokens.next() else { continue };
         let value = tokens.next();
         let extra = tokens.next();
@@ -79,6 +80,26 @@ pub fn visit_snmp6(
     Ok(emitted)
 }
 
+/// Fast path for repeated samples: when `text` names exactly the counters in `counters`, in
+/// order, writes their new values and returns true; false (with `counters` partly written) as
+/// soon as a name or the count differs.
+pub fn refresh_snmp6_values(text: &str, counters: &mut [Counter]) -> bool {
+    let mut next = 0usize;
+    for line in text.lines() {
+        let mut words = tokens(line);
+        let Some(name) = words.next() else { continue };
+        let (Some(value), None) = (words.next().and_then(parse_decimal), words.next()) else {
+            return false;
+        };
+        match counters.get_mut(next) {
+            Some(counter) if counter.name == name => counter.value = value,
+            _ => return false,
+        }
+        next += 1;
+    }
+    next == counters.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,6 +124,11 @@ mod tests {
         assert_eq!(p.counters.len(), 1);
         assert_eq!(p.skipped[0].line, 2);
         let err = parse_snmp6("%%%\n", "snmp6").unwrap_err();
+        let mut c = parse_snmp6("Ip6A 1\nIp6B 2\n", "snmp6").unwrap().counters;
+        assert!(refresh_snmp6_values("Ip6A 3\nIp6B 4\n", &mut c));
+        assert_eq!(c[1].value, 4);
+        assert!(!refresh_snmp6_values("Ip6A 3\nIp6C 4\n", &mut c));
+        assert!(!refresh_snmp6_values("Ip6A 3\n", &mut c));
         assert!(err.to_string().starts_with("snmp6:1:"));
     }
 }

@@ -7,7 +7,7 @@
 //!
 //! These are levels, not counters, so they are kept apart from `Snapshot::counters`.
 
-use super::{ParseError, is_name, nothing_parsed, skipped};
+use super::{ParseError, is_name, nothing_parsed, set_string, skipped, tokens};
 use crate::snapshot::{Skipped, SockstatLine};
 
 /// Parsed sockstat lines with what was skipped.
@@ -20,6 +20,29 @@ pub struct ParsedSockstat {
 /// Parses sockstat or sockstat6 text. Errors only when nothing could be understood.
 pub fn parse_sockstat(text: &str, file: &str) -> Result<ParsedSockstat, ParseError> {
     let mut parsed = ParsedSockstat::default();
+    let mut used = 0usize;
+    parse_sockstat_into(
+        text,
+        file,
+        &mut parsed.lines,
+        &mut used,
+        &mut parsed.skipped,
+    )?;
+    parsed.lines.truncate(used);
+    Ok(parsed)
+}
+
+/// [`parse_sockstat`] into a reused vector, writing from index `*used` on and advancing it
+/// (sockstat and sockstat6 share one vector). The caller truncates to `*used` at the end.
+pub fn parse_sockstat_into(
+    text: &str,
+    file: &str,
+    lines: &mut Vec<SockstatLine>,
+    used: &mut usize,
+    skipped_out: &mut Vec<Skipped>,
+) -> Result<(), ParseError> {
+    let skipped_before = skipped_out.len();
+    let used_before = *used;
     for (index, line) in text.lines().enumerate() {
         let line_no = index + 1;
         let trimmed = line.trim();
@@ -27,7 +50,7 @@ pub fn parse_sockstat(text: &str, file: &str) -> Result<ParsedSockstat, ParseErr
             continue;
         }
         let Some((protocol, rest)) = trimmed.split_once(':') else {
-            parsed.skipped.push(skipped(
+            skipped_out.push(skipped(
                 line_no,
                 "not a `PROTO: key value ...` line",
                 trimmed,
@@ -35,16 +58,24 @@ pub fn parse_sockstat(text: &str, file: &str) -> Result<ParsedSockstat, ParseErr
             continue;
         };
         if !is_name(protocol) {
-            parsed
-                .skipped
-                .push(skipped(line_no, "not a protocol name before ':'", trimmed));
+            skipped_out.push(skipped(line_no, "not a protocol name before ':'", trimmed));
             continue;
         }
-        let mut fields = Vec::new();
-        let mut tokens = rest.split_ascii_whitespace();
-        while let Some(key) = tokens.next() {
-            let Some(value) = tokens.next() else {
-                parsed.skipped.push(skipped(
+        if *used == lines.len() {
+            lines.push(SockstatLine {
+                protocol: String::new(),
+                fields: Vec::new(),
+            });
+        }
+        let Some(out) = lines.get_mut(*used) else {
+            break;
+        };
+        set_string(&mut out.protocol, protocol);
+        let mut kept = 0usize;
+        let mut words = tokens(rest);
+        while let Some(key) = words.next() {
+            let Some(value) = words.next() else {
+                skipped_out.push(skipped(
                     line_no,
                     format!("{protocol}: `{key}` has no value"),
                     trimmed,
@@ -52,25 +83,35 @@ pub fn parse_sockstat(text: &str, file: &str) -> Result<ParsedSockstat, ParseErr
                 break;
             };
             match (is_name(key), value.parse::<i64>()) {
-                (true, Ok(v)) => fields.push((key.to_string(), v)),
-                _ => parsed.skipped.push(skipped(
+                (true, Ok(v)) => {
+                    match out.fields.get_mut(kept) {
+                        Some((k, old)) => {
+                            set_string(k, key);
+                            *old = v;
+                        }
+                        None => out.fields.push((key.to_string(), v)),
+                    }
+                    kept += 1;
+                }
+                _ => skipped_out.push(skipped(
                     line_no,
                     format!("{protocol}: `{key} {value}` is not a name and a number"),
                     trimmed,
                 )),
             }
         }
-        if !fields.is_empty() {
-            parsed.lines.push(SockstatLine {
-                protocol: protocol.to_string(),
-                fields,
-            });
+        out.fields.truncate(kept);
+        if kept > 0 {
+            *used += 1;
         }
     }
-    if parsed.lines.is_empty() {
-        return Err(nothing_parsed(file, &parsed.skipped));
+    if *used == used_before {
+        return Err(nothing_parsed(
+            file,
+            skipped_out.get(skipped_before..).unwrap_or_default(),
+        ));
     }
-    Ok(parsed)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@
 //! `SoftnetDropped`, `SoftnetTimeSqueeze`, `SoftnetCpuCollision`, `SoftnetReceivedRps` and
 //! `SoftnetFlowLimitCount` (the last two only when some row has the column).
 
-use super::{ParseError, nothing_parsed, skipped};
+use super::{CounterSink, ParseError, nothing_parsed, skipped, tokens};
 use crate::snapshot::{Counter, Skipped, SoftnetCpu};
 
 /// The fewest columns any kernel prints.
@@ -30,6 +30,19 @@ pub struct ParsedSoftnet {
 /// its row index); errors only when no row could be read.
 pub fn parse_softnet(text: &str, file: &str) -> Result<ParsedSoftnet, ParseError> {
     let mut parsed = ParsedSoftnet::default();
+    parse_softnet_into(text, file, &mut parsed.cpus, &mut parsed.skipped)?;
+    Ok(parsed)
+}
+
+/// [`parse_softnet`] into a reused vector: rows already there keep their allocations.
+pub fn parse_softnet_into(
+    text: &str,
+    file: &str,
+    cpus: &mut Vec<SoftnetCpu>,
+    skipped_out: &mut Vec<Skipped>,
+) -> Result<(), ParseError> {
+    let skipped_before = skipped_out.len();
+    let mut used = 0usize;
     let mut row_index: u32 = 0;
     for (index, line) in text.lines().enumerate() {
         let line_no = index + 1;
@@ -39,11 +52,15 @@ pub fn parse_softnet(text: &str, file: &str) -> Result<ParsedSoftnet, ParseError
         }
         let row = row_index;
         row_index = row_index.saturating_add(1);
-        let mut columns = Vec::with_capacity(16);
+        if used == cpus.len() {
+            cpus.push(SoftnetCpu::default());
+        }
+        let Some(cpu) = cpus.get_mut(used) else { break };
+        cpu.columns.clear();
         let mut bad = None;
-        for token in trimmed.split_ascii_whitespace() {
+        for token in tokens(trimmed) {
             match u32::from_str_radix(token, 16) {
-                Ok(v) if !token.starts_with('+') => columns.push(v),
+                Ok(v) if !token.starts_with('+') => cpu.columns.push(v),
                 _ => {
                     bad = Some(token);
                     break;
@@ -51,83 +68,96 @@ pub fn parse_softnet(text: &str, file: &str) -> Result<ParsedSoftnet, ParseError
             }
         }
         if let Some(token) = bad {
-            parsed.skipped.push(skipped(
+            skipped_out.push(skipped(
                 line_no,
                 format!("`{token}` is not a 32-bit hex value"),
                 trimmed,
             ));
             continue;
         }
-        if columns.len() < SOFTNET_MIN_COLUMNS {
-            parsed.skipped.push(skipped(
+        if cpu.columns.len() < SOFTNET_MIN_COLUMNS {
+            skipped_out.push(skipped(
                 line_no,
                 format!(
                     "expected at least {SOFTNET_MIN_COLUMNS} hex columns, found {}",
-                    columns.len()
+                    cpu.columns.len()
                 ),
                 trimmed,
             ));
             continue;
         }
-        parsed.cpus.push(softnet_row(row, columns));
+        name_columns(cpu, row);
+        used += 1;
     }
-    if parsed.cpus.is_empty() {
-        return Err(nothing_parsed(file, &parsed.skipped));
+    cpus.truncate(used);
+    if used == 0 {
+        return Err(nothing_parsed(
+            file,
+            skipped_out.get(skipped_before..).unwrap_or_default(),
+        ));
     }
-    Ok(parsed)
+    Ok(())
 }
 
-/// Names the columns of one row (at least [`SOFTNET_MIN_COLUMNS`] long).
-fn softnet_row(row: u32, columns: Vec<u32>) -> SoftnetCpu {
-    let col = |i: usize| columns.get(i).copied();
+/// Fills the named fields of a row from its columns (at least [`SOFTNET_MIN_COLUMNS`]).
+fn name_columns(cpu: &mut SoftnetCpu, row: u32) {
+    let col = |i: usize| cpu.columns.get(i).copied();
     let cpu_column = col(12);
-    SoftnetCpu {
-        cpu: cpu_column.unwrap_or(row),
-        cpu_from_column: cpu_column.is_some(),
-        processed: col(0).unwrap_or(0),
-        dropped: col(1).unwrap_or(0),
-        time_squeeze: col(2).unwrap_or(0),
-        cpu_collision: col(8).unwrap_or(0),
-        received_rps: col(9),
-        flow_limit_count: col(10),
-        backlog_len: col(11),
-        input_qlen: col(13),
-        process_qlen: col(14),
-        columns,
-    }
+    cpu.cpu = cpu_column.unwrap_or(row);
+    cpu.cpu_from_column = cpu_column.is_some();
+    cpu.processed = col(0).unwrap_or(0);
+    cpu.dropped = col(1).unwrap_or(0);
+    cpu.time_squeeze = col(2).unwrap_or(0);
+    cpu.cpu_collision = col(8).unwrap_or(0);
+    cpu.received_rps = col(9);
+    cpu.flow_limit_count = col(10);
+    cpu.backlog_len = col(11);
+    cpu.input_qlen = col(13);
+    cpu.process_qlen = col(14);
 }
 
-/// The derived `Softnet*` counters: each column summed over CPUs (as u64, no wrap).
-pub fn softnet_counters(cpus: &[SoftnetCpu]) -> Vec<Counter> {
-    let sum = |f: &dyn Fn(&SoftnetCpu) -> Option<u32>| -> Option<i128> {
+/// Reads one column of a row (None when the row is too short to have it).
+type ColumnOf = fn(&SoftnetCpu) -> Option<u32>;
+
+/// Calls `emit("Softnet", field, value)` for each derived counter: each column summed over
+/// CPUs (as a wide integer, no wrap). `ReceivedRps` and `FlowLimitCount` only when some row
+/// has the column.
+pub fn visit_softnet_counters(cpus: &[SoftnetCpu], emit: &mut dyn FnMut(&str, &str, i128)) {
+    let columns: [(&str, ColumnOf); 6] = [
+        ("Processed", |c| Some(c.processed)),
+        ("Dropped", |c| Some(c.dropped)),
+        ("TimeSqueeze", |c| Some(c.time_squeeze)),
+        ("CpuCollision", |c| Some(c.cpu_collision)),
+        ("ReceivedRps", |c| c.received_rps),
+        ("FlowLimitCount", |c| c.flow_limit_count),
+    ];
+    if cpus.is_empty() {
+        return;
+    }
+    for (field, column) in columns {
         let mut any = false;
         let mut total: i128 = 0;
         for cpu in cpus {
-            if let Some(v) = f(cpu) {
+            if let Some(v) = column(cpu) {
                 any = true;
                 total += i128::from(v);
             }
         }
-        any.then_some(total)
-    };
-    let fields: [(&str, Option<i128>); 6] = [
-        ("Processed", sum(&|c| Some(c.processed))),
-        ("Dropped", sum(&|c| Some(c.dropped))),
-        ("TimeSqueeze", sum(&|c| Some(c.time_squeeze))),
-        ("CpuCollision", sum(&|c| Some(c.cpu_collision))),
-        ("ReceivedRps", sum(&|c| c.received_rps)),
-        ("FlowLimitCount", sum(&|c| c.flow_limit_count)),
-    ];
-    fields
-        .into_iter()
-        .filter_map(|(field, value)| {
-            value.map(|value| Counter {
-                name: format!("Softnet{field}"),
-                section: "Softnet".to_string(),
-                value,
-            })
-        })
-        .collect()
+        if any {
+            emit("Softnet", field, total);
+        }
+    }
+}
+
+/// The derived `Softnet*` counters as a vector (see [`visit_softnet_counters`]).
+pub fn softnet_counters(cpus: &[SoftnetCpu]) -> Vec<Counter> {
+    let mut out = Vec::new();
+    let mut sink = CounterSink::new(&mut out);
+    visit_softnet_counters(cpus, &mut |section, field, value| {
+        sink.put(section, field, value)
+    });
+    sink.finish();
+    out
 }
 
 #[cfg(test)]
