@@ -16,9 +16,9 @@ use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_netdoctor");
 
-/// Whether `check` must have produced a result. Until `netdoctor check` exists the finding
-/// assertions are reported as not run; once it does, a missing result fails the test.
-const CHECK_REQUIRED: bool = false;
+/// Whether `check` must have produced a result: it must, now that `netdoctor check` exists (set
+/// it to false only to develop a scenario while check is broken).
+const CHECK_REQUIRED: bool = true;
 
 /// Prints a line that cargo's output capture does not swallow, so skips are visible in every
 /// test run, not only with --nocapture.
