@@ -114,7 +114,7 @@ pub static SCENARIOS: &[Scenario] = &[
         title: "a slow accepter overflows its accept queue",
         steps: &[
             "listened on 127.0.0.1:8080 with backlog 4 and accepted one connection per second",
-            "opened 40 connections over 1.5 s and kept them open",
+            "opened 120 connections over 1.5 s and kept them open",
         ],
         lesson: "an application that accepts slower than clients connect overflows its accept \
                  queue; the kernel then drops the SYNs silently and clients see slow or failed \
@@ -125,7 +125,7 @@ pub static SCENARIOS: &[Scenario] = &[
         nft: None,
         driver: Driver::SlowAccepter {
             backlog: 4,
-            clients: 40,
+            clients: 120,
         },
         requirements: &[],
         finding: Some(("listen-overflow", Severity::Critical)),
@@ -147,7 +147,7 @@ pub static SCENARIOS: &[Scenario] = &[
             "listened on 127.0.0.1:8080 with backlog 8, accepting at once",
             "dropped the clients' final handshake ACKs with an nft rule, so every connection \
              stays half-open (SYN-RECV) on the server",
-            "opened 40 connections over 1.5 s",
+            "opened 120 connections over 1.5 s",
         ],
         lesson: "with syncookies off, a listener can hold only as many half-open connections as \
                  its backlog; every SYN beyond that is dropped, and lost or slow handshakes \
@@ -161,7 +161,7 @@ pub static SCENARIOS: &[Scenario] = &[
         ),
         driver: Driver::HalfOpenClients {
             backlog: 8,
-            clients: 40,
+            clients: 120,
         },
         requirements: &[Requirement::Nft],
         finding: Some(("syn-queue-overflow", Severity::Critical)),
@@ -228,7 +228,7 @@ pub static SCENARIOS: &[Scenario] = &[
         requirements: &[],
         finding: Some(("rcvbuf-pressure", Severity::Warning)),
         status: ExpectedStatus::Warning,
-        evidence: &[EvidenceWant::Counter("TcpExtPruneCalled")],
+        evidence: &[EvidenceWant::Counter("TcpExtRcvPruned")],
         counters_rise: &[("TcpExtPruneCalled", 32), ("TcpExtRcvPruned", 32)],
         driver_error: None,
         watch: &[
