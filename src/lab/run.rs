@@ -96,7 +96,8 @@ pub struct LabReport {
 }
 
 impl LabReport {
-    fn new(scenario: &Scenario) -> Self {
+    /// An empty report of a scenario (outcome `skipped` until a run fills it in).
+    pub fn new(scenario: &Scenario) -> Self {
         LabReport {
             schema: LAB_SCHEMA,
             scenario: scenario.name.to_string(),

@@ -348,3 +348,79 @@ pub fn clean_text(report: &CleanReport, style: Style) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lab::counters::CounterMove;
+    use crate::lab::run::LabReport;
+    use crate::lab::scenarios::find;
+    use serde_json::json;
+
+    #[test]
+    fn a_skipped_scenario_says_why() {
+        let mut report = LabReport::new(find("softnet-drops").expect("scenario exists"));
+        report.skip_reason = Some("host-wide".into());
+        let text = run_text(&report, Style::plain());
+        assert!(
+            text.contains("SKIPPED this scenario cannot run here: host-wide"),
+            "{text}"
+        );
+        assert!(text.contains("Lesson:"));
+    }
+
+    #[test]
+    fn a_proved_run_shows_counters_finding_and_lesson() {
+        let mut report = LabReport::new(find("listen-overflow").expect("scenario exists"));
+        report.outcome = Outcome::Proved;
+        report.namespaces = vec!["netdoctor-lab-1-listen-overflow".into()];
+        report.counters = vec![
+            CounterMove {
+                name: "TcpExtListenOverflows".into(),
+                before: 0,
+                after: 1234,
+                delta: 1234,
+                watched: true,
+            },
+            CounterMove {
+                name: "TcpExtSyncookiesSent".into(),
+                before: 0,
+                after: 0,
+                delta: 0,
+                watched: true,
+            },
+        ];
+        report.check_exit_code = Some(2);
+        report.check = Some(json!({
+            "schema": "netdoctor.check/v1", "status": "critical", "window_s": 3.0,
+            "findings": [{"id": "listen-overflow", "severity": "critical", "title": "full",
+                "summary": "drops", "evidence": [
+                    {"kind": "counter", "name": "TcpExtListenOverflows", "total": 1234,
+                     "delta": 1234, "per_second": 411.3},
+                    {"kind": "socket", "local": "127.0.0.1:8080", "queue": 5, "backlog": 4}]}]
+        }));
+        let text = run_text(&report, Style::plain());
+        for part in [
+            "TcpExtListenOverflows  +1,234  (0 → 1,234)",
+            "TcpExtSyncookiesSent   did not move",
+            "status critical over 3.0 s (exit code 2)",
+            "CRITICAL listen-overflow: full",
+            "counter TcpExtListenOverflows: +1,234 (411/s), total 1,234",
+            "socket 127.0.0.1:8080 queue 5 of backlog 4",
+            "PROVED check concluded listen-overflow (critical)",
+            "Lesson: an application that accepts slower",
+        ] {
+            assert!(text.contains(part), "missing {part:?} in:\n{text}");
+        }
+    }
+
+    #[test]
+    fn list_names_the_expected_finding() {
+        let text = list_text(crate::lab::scenarios::SCENARIOS, Style::plain());
+        assert!(
+            text.contains("ends in syn-queue-overflow (critical)"),
+            "{text}"
+        );
+        assert!(text.contains("ends in status ok"));
+    }
+}
