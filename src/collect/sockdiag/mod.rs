@@ -10,6 +10,10 @@
 //! Layout: [`request`] builds the 72-byte dump request, [`reply`] parses replies by offset,
 //! [`procnet`] parses /proc/net/tcp{,6}, [`owners`] maps socket inodes to processes, [`view`]
 //! shapes sockets into the Snapshot's `SocketView`. The syscalls live in `collect::sys`.
+//! Settings (somaxconn, the ephemeral port range, reserved ports) are read through
+//! `collect::sysctl::read_live` and parsed by the pure [`parse_port_range`] and
+//! [`parse_reserved_ports`], which the sysctl rules reuse. Owners are returned as data
+//! (`ProcessOwner`); derived figures, alarm levels and words come from `analyze::sockets`.
 
 pub mod owners;
 pub mod procnet;
