@@ -136,7 +136,7 @@ fn loopback_word(last: u8) -> String {
 }
 
 #[test]
-fn collect_for_snapshot_returns_an_annotated_view() {
+fn collect_for_snapshot_then_annotate() {
     let dir = tempfile::tempdir().unwrap();
     let net = dir.path().join("proc/net");
     let sys = dir.path().join("proc/sys/net");
@@ -168,7 +168,8 @@ fn collect_for_snapshot_returns_an_annotated_view() {
     let options = netdoctor::collect::sockdiag::CollectOptions::default();
     let (view, status) = netdoctor::collect::sockdiag::collect_for_snapshot(&paths, &options);
     assert!(status.is_available(), "{status:?}");
-    let view = view.expect("a view");
+    let mut view = view.expect("a view");
+    netdoctor::analyze::sockets::annotate(&mut view);
     assert_eq!(view.method, "proc_net_tcp");
     assert_eq!(view.usable_ephemeral_ports, Some(10));
     let usage = &view.port_usage[0];

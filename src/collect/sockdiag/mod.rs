@@ -206,19 +206,18 @@ pub fn collect_socket_view(
     Ok(view)
 }
 
-/// The socket part of a snapshot, annotated (`analyze::sockets::annotate`: capped_by_somaxconn,
-/// fill, ratios, levels, owner words), and the source status to record beside it
+/// The socket part of a snapshot as collected, and the source status to record beside it
 /// ("sock_diag" or "proc_net_tcp" available, or "sock_diag" missing with the reason).
 ///
 /// For `netdoctor snapshot` and `check`: `snapshot.sockets = view; snapshot.set_source(status)`.
-/// Calling `annotate` again afterwards is harmless (it recomputes the same fields).
+/// The derived fields (capped_by_somaxconn, fill, ratios, levels) are analysis: the caller
+/// runs `analyze::sockets::annotate` on the view, so collection stays I/O only.
 pub fn collect_for_snapshot(
     paths: &ProcPaths,
     options: &CollectOptions,
 ) -> (Option<SocketView>, SourceStatus) {
     match collect_socket_view(paths, options) {
-        Ok(mut view) => {
-            crate::analyze::sockets::annotate(&mut view);
+        Ok(view) => {
             let path = if view.method == "sock_diag" {
                 "NETLINK_SOCK_DIAG".to_string()
             } else {
