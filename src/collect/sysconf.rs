@@ -563,6 +563,8 @@ pub fn io_reason(e: &io::Error) -> String {
         io::ErrorKind::NotFound => "no such file or directory".to_string(),
         io::ErrorKind::PermissionDenied => "permission denied".to_string(),
         io::ErrorKind::IsADirectory => "is a directory".to_string(),
+        // Our own messages are already worded.
+        _ if e.raw_os_error().is_none() => e.to_string(),
         _ => {
             let text = e.to_string();
             match text.find(" (os error") {

@@ -2435,6 +2435,172 @@ mod tests {
         assert!(f[0].title.contains("interface eth9 does not exist"));
     }
 
+    fn files_snapshot(keys: Vec<SysctlKey>) -> Snapshot {
+        let mut s = snapshot(Some("6.1"), keys);
+        if let Some(v) = s.sysctl.as_mut() {
+            v.loader = Some(LOADER_FILES.to_string());
+        }
+        s
+    }
+
+    #[test]
+    fn signs_inside_the_digits_are_not_numbers() {
+        // Each of these panicked with "attempt to negate with overflow".
+        for text in [
+            "--170141183460469231731687303715884105728",
+            "-0x-80000000000000000000000000000000",
+            "0x-80000000000000000000000000000000",
+            "-+5",
+            "+-5",
+            "0x+5",
+            "-",
+            "0x",
+        ] {
+            assert_eq!(parse_int(text), None, "{text}");
+            assert!(!values_equal(text, "0"), "{text}");
+        }
+        assert_eq!(parse_int("-0x10"), Some(-16));
+        assert_eq!(parse_int("+010"), Some(8));
+        assert_eq!(
+            parse_int("-170141183460469231731687303715884105727"),
+            Some(-i128::MAX)
+        );
+        let s = snapshot(
+            Some("6.1"),
+            vec![key(
+                "net.core.somaxconn",
+                Some("4096"),
+                Some((
+                    "--170141183460469231731687303715884105728",
+                    "/etc/sysctl.conf",
+                    1,
+                )),
+            )],
+        );
+        let f = evaluate(&s);
+        assert_eq!(ids(&f), vec![("sysctl-drift", Severity::Warning)]);
+        assert!(f[0].summary.contains("not a number"), "{}", f[0].summary);
+    }
+
+    #[test]
+    fn port_ranges_parse_as_ports() {
+        assert_eq!(parse_port_range("32768\t60999\n"), Ok((32768, 60999)));
+        assert_eq!(parse_port_range("0 65535"), Ok((0, 65535)));
+        assert_eq!(
+            parse_port_range("5000 100"),
+            Err(PortRangeError::Inverted {
+                low: 5000,
+                high: 100
+            })
+        );
+        for bad in [
+            "-9223372036854775808 9223372036854775807",
+            "1 65536",
+            "1",
+            "1 2 3",
+            "",
+            "-1 5",
+            "a b",
+        ] {
+            assert_eq!(
+                parse_port_range(bad),
+                Err(PortRangeError::Malformed),
+                "{bad}"
+            );
+        }
+        assert_eq!(port_count(0, 65535), 65536);
+        assert_eq!(port_count(7, 7), 1);
+    }
+
+    #[test]
+    fn port_range_extremes_do_not_panic_and_inverted_is_invalid() {
+        const KEY: &str = "net.ipv4.ip_local_port_range";
+        let huge = files_snapshot(vec![key(
+            KEY,
+            None,
+            Some(("-9223372036854775808 9223372036854775807", "/d.conf", 1)),
+        )]);
+        assert!(evaluate(&huge).is_empty());
+        let inverted = files_snapshot(vec![key(KEY, None, Some(("5000 100", "/d.conf", 2)))]);
+        let f = evaluate(&inverted);
+        assert_eq!(ids(&f), vec![("port-range-invalid", Severity::Warning)]);
+        assert!(!f[0].title.contains('-'), "{}", f[0].title);
+        assert!(f[0].summary.contains("EINVAL"));
+        let narrow = files_snapshot(vec![key(KEY, None, Some(("60000 60999", "/d.conf", 3)))]);
+        let f = evaluate(&narrow);
+        assert_eq!(ids(&f), vec![("port-range-narrow", Severity::Warning)]);
+        assert!(f[0].title.contains("Only 1000 local ports"));
+    }
+
+    #[test]
+    fn from_files_judge_the_configured_value_not_this_host() {
+        use crate::snapshot::sockets::{Listener, SocketView};
+        // This host says 4096 and has a capped listener; the pasted file says 77.
+        let mut s = files_snapshot(vec![key(
+            "net.core.somaxconn",
+            Some("4096"),
+            Some(("77", "/tmp/d.conf", 1)),
+        )]);
+        s.sockets = Some(SocketView {
+            listeners: vec![Listener {
+                local: "0.0.0.0:443".to_string(),
+                capped_by_somaxconn: Some(true),
+                ..Listener::default()
+            }],
+            ..SocketView::default()
+        });
+        let f = evaluate(&s);
+        assert_eq!(ids(&f), vec![("somaxconn-low", Severity::Warning)]);
+        assert!(f[0].title.contains("= 77"), "{}", f[0].title);
+        assert!(f[0].caveats.iter().any(|c| c == JUDGED_ON_ITS_OWN));
+        assert!(
+            !f[0]
+                .evidence
+                .iter()
+                .any(|e| matches!(e, Evidence::Socket { .. }))
+        );
+        // A key the file does not set is not judged from this host's live value.
+        let quiet = files_snapshot(vec![key("net.ipv4.tcp_syncookies", Some("0"), None)]);
+        assert!(evaluate(&quiet).is_empty());
+        // The same file on the system itself: live wins (and is fine).
+        let mut system = files_snapshot(vec![key(
+            "net.core.somaxconn",
+            Some("4096"),
+            Some(("77", "/etc/sysctl.conf", 1)),
+        )]);
+        if let Some(v) = system.sysctl.as_mut() {
+            v.loader = Some("systemd-sysctl".to_string());
+        }
+        assert!(!evaluate(&system).iter().any(|f| f.id == "somaxconn-low"));
+    }
+
+    #[test]
+    fn table_decides_drift_and_never_for_pasted_files() {
+        let keys = vec![
+            key(
+                "net.core.somaxconn",
+                Some("4096"),
+                Some(("77", "/d.conf", 1)),
+            ),
+            key("vm.swappiness", Some("10"), Some(("0xa", "/d.conf", 2))),
+            key("fs.file-max", Some("5"), None),
+        ];
+        let system = snapshot(Some("6.1"), keys.clone());
+        let drifted: Vec<(&str, bool)> = table(&system)
+            .iter()
+            .map(|r| (r.key.key.as_str(), r.drifted))
+            .collect();
+        assert_eq!(
+            drifted,
+            vec![
+                ("net.core.somaxconn", true),
+                ("vm.swappiness", false),
+                ("fs.file-max", false)
+            ]
+        );
+        assert!(table(&files_snapshot(keys)).iter().all(|r| !r.drifted));
+    }
+
     #[test]
     fn empty_snapshot_reports_not_evaluated() {
         let s = Snapshot::new(Origin::Live);
