@@ -405,6 +405,37 @@ fn fifos_and_devices_are_not_read() {
 }
 
 #[test]
+fn view_for_a_target_and_its_status() {
+    use netdoctor::collect::ProcPaths;
+    use netdoctor::collect::sysctl::collect_view_for;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "/etc/sysctl.d/10-a.conf",
+        "net.core.somaxconn = 1024\n",
+    );
+    key(root, "net.core.somaxconn", "1024");
+    let (view, status) = collect_view_for(&ProcPaths::root(root));
+    let view = view.unwrap();
+    assert_eq!(
+        view.key("net.core.somaxconn")
+            .and_then(|k| k.configured.as_ref())
+            .map(|c| c.value.as_str()),
+        Some("1024")
+    );
+    assert!(status.missing_reason().is_none(), "{status:?}");
+    let empty = tempfile::tempdir().unwrap();
+    let (view, status) = collect_view_for(&ProcPaths::root(empty.path()));
+    assert!(view.is_some());
+    assert!(
+        status
+            .missing_reason()
+            .is_some_and(|r| r.contains("live values unknown"))
+    );
+}
+
+#[test]
 fn reads_are_capped() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();

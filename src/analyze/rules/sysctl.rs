@@ -915,8 +915,10 @@ fn drift_cause(entry: &SysctlKey, configured: &SysctlAssignment, live: &str) -> 
         );
     }
     if entry.key == "net.ipv4.ip_local_port_range"
-        && let Some([low, high]) = numbers.as_deref()
-        && low > high
+        && matches!(
+            parse_port_range(&configured.value),
+            Err(PortRangeError::Inverted { .. })
+        )
     {
         return (
             "The configured range has its low end above its high end; the kernel rejects it \
