@@ -12,7 +12,7 @@ use crate::lab::LabError;
 use crate::lab::drivers::{self, Control};
 use crate::lab::run::{self, Outcome, RunOptions};
 use crate::lab::scenarios::{self, SCENARIOS};
-use crate::render::{Style, lab as page};
+use crate::render::lab as page;
 
 #[derive(Debug, Args)]
 #[command(
@@ -65,7 +65,7 @@ pub fn run(args: LabArgs) -> anyhow::Result<i32> {
                     serde_json::to_string_pretty(&page::list_json(SCENARIOS))?
                 )?;
             } else {
-                let style = Style::for_stdout(output.color);
+                let style = output.style();
                 write!(stdout, "{}", page::list_text(SCENARIOS, style))?;
             }
             Ok(EXIT_OK)
@@ -84,7 +84,7 @@ pub fn run(args: LabArgs) -> anyhow::Result<i32> {
             if output.json {
                 writeln!(stdout, "{}", serde_json::to_string_pretty(&report)?)?;
             } else {
-                let style = Style::for_stdout(output.color);
+                let style = output.style();
                 write!(stdout, "{}", page::run_text(&report, style))?;
             }
             Ok(match report.outcome {
@@ -99,11 +99,7 @@ pub fn run(args: LabArgs) -> anyhow::Result<i32> {
                 let doc = serde_json::json!({"schema": "netdoctor.lab-clean/v1", "result": report});
                 writeln!(stdout, "{}", serde_json::to_string_pretty(&doc)?)?;
             } else {
-                write!(
-                    stdout,
-                    "{}",
-                    page::clean_text(&report, Style::for_stdout(output.color))
-                )?;
+                write!(stdout, "{}", page::clean_text(&report, output.style()))?;
             }
             Ok(if report.failed.is_empty() {
                 EXIT_OK
