@@ -1994,10 +1994,9 @@ fn port_range(ctx: &Ctx, out: &mut Evaluation) {
         title: format!("Only {ports} local ports for outgoing connections"),
         summary: format!(
             "{KEY} = {low} {high} leaves {ports} ephemeral ports per destination address and \
-             port. Each closed connection holds its port in TIME_WAIT for 60 s, so more than \
-             about {} new connections per second to one destination fail with \
-             \"Cannot assign requested address\".",
-            ports / 60
+             port. Each closed connection holds its port in TIME_WAIT for 60 s, so {} \
+             to one destination fail with \"Cannot assign requested address\".",
+            sustainable_rate(ports)
         ),
         evidence,
         explanation: "connect() picks a free source port from this range for each (source \
@@ -2070,6 +2069,17 @@ fn tw_buckets(ctx: &Ctx, out: &mut Evaluation) {
         weight: 1.5,
         caveats: Vec::new(),
     });
+}
+
+/// How many new connections per second a pool of `ports` sustains when each port stays in
+/// TIME_WAIT for 60 s, in words: "more than about 9 new connections per second", or for tiny
+/// pools "more than 16 new connections a minute".
+fn sustainable_rate(ports: u32) -> String {
+    if ports >= 120 {
+        format!("more than about {} new connections per second", ports / 60)
+    } else {
+        format!("more than {ports} new connections a minute")
+    }
 }
 
 #[cfg(test)]
