@@ -3,6 +3,7 @@
 pub mod counter_delta;
 pub mod finding;
 pub mod rules;
+pub mod sockets;
 pub mod window;
 
 pub use finding::{Evidence, Finding, NotEvaluated, Severity};

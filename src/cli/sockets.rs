@@ -1,19 +1,84 @@
-//! `netdoctor sockets`: argument definitions and glue.
+//! `netdoctor sockets`: argument definitions and glue (collect → annotate → render).
 
+use std::io::Write;
+
+use anyhow::{Context, bail};
 use clap::Args;
 
-use super::{EXIT_UNKNOWN, OutputArgs, SourceArgs};
+use super::{EXIT_OK, OutputArgs, SourceArgs};
+use crate::collect::sockdiag::{self, CollectOptions, TcpState, ViewOptions};
+use crate::render::{Style, sockets as render};
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  netdoctor sockets --listen            listeners only (fast on busy hosts)\n  \
+netdoctor sockets --port 443 --top 20  connections from or to port 443\n  \
+netdoctor sockets --state time-wait    TIME_WAIT sockets per destination\n  \
+netdoctor sockets --netns blue --json  a namespace, as netdoctor.sockets/v1 JSON"
+)]
 pub struct SocketsArgs {
+    /// Show listening sockets only (asks the kernel for LISTEN alone: cheap on busy hosts;
+    /// SYN-RECV is then not counted)
+    #[arg(long, conflicts_with = "state")]
+    pub listen: bool,
+    /// Keep only sockets whose local or remote port is N
+    #[arg(long, value_name = "N")]
+    pub port: Option<u16>,
+    /// Keep only sockets in state S (established, syn-sent, syn-recv, fin-wait-1, fin-wait-2,
+    /// time-wait, close, close-wait, last-ack, listen, closing)
+    #[arg(long, value_name = "S", value_parser = parse_state)]
+    pub state: Option<TcpState>,
+    /// How many destinations, local addresses and port-usage rows to show
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+    /// Do not look up the processes owning listeners
+    #[arg(long)]
+    pub no_process: bool,
     #[command(flatten)]
     pub source: SourceArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }
 
+fn parse_state(text: &str) -> Result<TcpState, String> {
+    TcpState::parse(text).ok_or_else(|| format!("unknown TCP state {text:?}"))
+}
+
 pub fn run(args: SocketsArgs) -> anyhow::Result<i32> {
-    let _ = (&args.source, &args.output);
-    eprintln!("netdoctor sockets: not implemented yet");
-    Ok(EXIT_UNKNOWN)
+    if !args.source.from.is_empty() {
+        bail!("sockets reads the live host, a namespace or --root DIR; --from is not supported");
+    }
+    let target = args.source.target();
+    let states = if args.listen {
+        TcpState::LISTEN.bit()
+    } else if let Some(state) = args.state {
+        state.bit()
+    } else {
+        TcpState::ALL_MASK
+    };
+    let options = CollectOptions {
+        view: ViewOptions {
+            states,
+            port: args.port,
+            top: args.top,
+            backlog_known: true,
+        },
+        owners: !args.no_process,
+    };
+    let paths = crate::collect::enter_target(&target)?;
+    let mut view =
+        sockdiag::collect_socket_view(&paths, &options).context("cannot read the TCP sockets")?;
+    crate::analyze::sockets::annotate(&mut view);
+    let origin = paths.origin;
+    let text = if args.output.json {
+        let mut text = render::json(&view, &origin)?;
+        text.push('\n');
+        text
+    } else {
+        render::human(&view, &origin, Style::for_stdout(args.output.color))
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
+    Ok(EXIT_OK)
 }

@@ -4,8 +4,13 @@
 //! This module gives typed access (`counter`, `sysctl`, `finding`) and is the one source for
 //! `explain`, the human output, and (later) Prometheus HELP text and generated docs.
 
+pub mod lookup;
 pub mod types;
 
+pub use lookup::{
+    Entry, Lookup, MatchKind, counter_ci, counters_by_field, counters_by_phrase, display_phrase,
+    lookup, normalize_phrase, suggest, sysctls_by_name,
+};
 pub use types::{CounterEntry, FindingEntry, SysctlDefault, SysctlEntry, VersionRange};
 
 mod generated {
@@ -28,15 +33,20 @@ pub fn findings() -> &'static [FindingEntry] {
     generated::FINDINGS
 }
 
-/// The entry of a counter by canonical name (`TcpExtListenDrops`).
+/// The entry of a counter by canonical name (`TcpExtListenDrops`), exact case. A binary
+/// search over a name index generated at build time: cheap enough to call for every counter
+/// of every sample.
 pub fn counter(name: &str) -> Option<&'static CounterEntry> {
-    counters().iter().find(|c| c.name == name)
+    let index = generated::COUNTER_INDEX;
+    let at = index.binary_search_by(|(n, _)| (*n).cmp(name)).ok()?;
+    index.get(at).and_then(|(_, i)| counters().get(*i))
 }
 
-/// The entry of a sysctl by dotted key; `net.ipv4.conf.eth0.rp_filter` matches the
-/// `net.ipv4.conf.*.rp_filter` entry.
+/// The entry of a sysctl by key, dotted (`net.ipv4.tcp_tw_recycle`) or slash form
+/// (`net/ipv4/tcp_tw_recycle`, `/proc/sys/net/ipv4/tcp_tw_recycle`), any case;
+/// `net.ipv4.conf.eth0.rp_filter` matches the `net.ipv4.conf.*.rp_filter` entry.
 pub fn sysctl(key: &str) -> Option<&'static SysctlEntry> {
-    let key = key.replace('/', ".");
+    let key = lookup::dotted_key(key);
     sysctls()
         .iter()
         .find(|s| s.key == key)
@@ -64,6 +74,16 @@ fn wildcard_key_matches(pattern: &str, key: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_name_index_finds_every_counter() {
+        assert_eq!(generated::COUNTER_INDEX.len(), counters().len());
+        for c in counters() {
+            assert_eq!(counter(c.name).map(|e| e.name), Some(c.name));
+        }
+        assert!(counter("NoSuchCounter").is_none());
+        assert!(counter("").is_none());
+    }
 
     #[test]
     fn wildcard_matches_one_component() {

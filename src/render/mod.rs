@@ -4,8 +4,11 @@
 //! humans (JSON keeps raw numbers), and rates printed only when they were measured.
 
 pub mod counters;
+pub mod sockets;
 
 use std::io::IsTerminal;
+
+pub mod explain;
 
 /// When to colour human output.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]

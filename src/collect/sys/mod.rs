@@ -1,6 +1,7 @@
 //! The syscall module: the only place with `unsafe` (setns, netlink sockets), each block
 //! with a SAFETY comment.
 
+pub mod netlink;
 pub mod netns;
 
 /// CLOCK_MONOTONIC in seconds, or None if the clock cannot be read.
