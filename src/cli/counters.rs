@@ -78,9 +78,6 @@ fn build_view(args: &CountersArgs, before: Option<&Snapshot>, after: &Snapshot) 
         .map(|p| p.to_ascii_lowercase())
         .collect();
     let changes = before.map(|b| counter_changes(b, after));
-    // One index instead of a linear knowledge-base search per row.
-    let kb: std::collections::HashMap<&str, &crate::kb::CounterEntry> =
-        crate::kb::counters().iter().map(|e| (e.name, e)).collect();
     let mut rows = Vec::new();
     for (i, counter) in after.counters.iter().enumerate() {
         if !patterns.is_empty() && !patterns.iter().any(|p| name_matches(p, &counter.name)) {
@@ -97,8 +94,7 @@ fn build_view(args: &CountersArgs, before: Option<&Snapshot>, after: &Snapshot) 
             delta: change.and_then(|c| c.delta),
             per_second: change.and_then(|c| c.per_second),
             reset: change.is_some_and(|c| c.reset),
-            phrase: kb
-                .get(counter.name.as_str())
+            phrase: crate::kb::counter(&counter.name)
                 .and_then(|e| e.phrases.first())
                 .map(|p| phrase_without_number(p)),
         });

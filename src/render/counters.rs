@@ -257,14 +257,27 @@ pub fn counter_json(value: CounterValue) -> Value {
     }
 }
 
-/// A netstat -s phrase without its `{n}` placeholder: `"{n} SYNs to LISTEN sockets dropped"`
-/// → `"SYNs to LISTEN sockets dropped"`.
+/// A netstat -s phrase without its placeholders (`{n}` where the number stands, `{s}` where
+/// a word does): `"{n} SYNs to LISTEN sockets dropped"` → `"SYNs to LISTEN sockets dropped"`.
 pub fn phrase_without_number(phrase: &str) -> String {
-    phrase
-        .replace("{n}", " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut out = String::with_capacity(phrase.len());
+    let mut rest = phrase;
+    while let Some(open) = rest.find('{') {
+        let (before, after) = rest.split_at(open);
+        out.push_str(before);
+        match after.find('}') {
+            Some(close) if after[1..close].bytes().all(|b| b.is_ascii_lowercase()) => {
+                out.push(' ');
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push('{');
+                rest = &after[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
