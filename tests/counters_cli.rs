@@ -173,6 +173,21 @@ fn missing_and_broken_files_are_reported_not_fatal() {
 }
 
 #[test]
+fn root_may_be_a_proc_mount_itself() {
+    // `--root /mnt/container-proc`: DIR/net/snmp instead of DIR/proc/net/snmp.
+    let proc_dir = Path::new(CAPTURE).join("proc");
+    let doc = json_of(&run(&[
+        "counters",
+        "--root",
+        proc_dir.to_str().unwrap(),
+        "--json",
+    ]));
+    assert_eq!(counter(&doc, "TcpActiveOpens").unwrap()["value"], 21);
+    assert_eq!(doc["kernel"], "6.18.44-fc-v657");
+    assert_eq!(doc["unavailable"].as_array().unwrap().len(), 0);
+}
+
+#[test]
 fn nothing_readable_is_exit_3_with_the_reason() {
     let tmp = tempfile::tempdir().unwrap();
     let out = run(&["counters", "--root", tmp.path().to_str().unwrap()]);
