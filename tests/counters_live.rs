@@ -385,3 +385,61 @@ fn pid_target_and_unprivileged_fallback() {
     assert_eq!(snap.counter("TcpActiveOpens"), Some(4));
     assert!(!snap.has_source("nf_conntrack_count"));
 }
+
+#[test]
+fn conntrack_counters_follow_the_namespace() {
+    skip_unless_root!("conntrack_counters_follow_the_namespace");
+    let has_nft = Command::new("sh")
+        .args(["-c", "command -v nft"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_nft {
+        println!("SKIP conntrack_counters_follow_the_namespace: nft is not installed");
+        return;
+    }
+    let ns = Netns::create();
+    // One stateful rule makes conntrack track this namespace's flows (only here).
+    for cmd in [
+        "add table inet nd",
+        "add chain inet nd input { type filter hook input priority 0; }",
+        "add rule inet nd input ct state established,related accept",
+    ] {
+        let args: Vec<&str> = cmd.split(' ').collect();
+        let out = ns.exec("nft", &args);
+        if !out.status.success() {
+            println!(
+                "SKIP conntrack_counters_follow_the_namespace: nft failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            return;
+        }
+    }
+    in_netns(&ns, || traffic(5, 5));
+    let count_file = "/proc/sys/net/netfilter/nf_conntrack_count";
+    // Entries can expire between two reads (a refused connect's lasts 10 s): retry briefly.
+    let mut attempt = 0;
+    let (theirs, mine) = loop {
+        let theirs: i64 = String::from_utf8_lossy(&ns.exec("cat", &[count_file]).stdout)
+            .trim()
+            .parse()
+            .unwrap();
+        let mine = ours(&[
+            "counters",
+            "--netns",
+            &ns.name,
+            "--all",
+            "--json",
+            "conntrack*",
+        ]);
+        attempt += 1;
+        if mine["ConntrackCount"] == theirs || attempt == 3 {
+            break (theirs, mine);
+        }
+    };
+    assert!(theirs >= 5, "only {theirs} tracked connections");
+    assert_eq!(mine["ConntrackCount"], theirs);
+    assert_eq!(mine["ConntrackEntries"], mine["ConntrackCount"]);
+    assert!(mine["ConntrackMax"] > 0);
+    assert!(mine.contains_key("ConntrackInsertFailed"));
+    assert!(mine.contains_key("ConntrackClashres") || mine.contains_key("ConntrackSearched"));
+}
