@@ -151,3 +151,39 @@ fn live_host_samples_in_kernel_order() {
     assert!(b.monotonic_s >= a.monotonic_s);
     assert!(!a.softnet.is_empty());
 }
+
+#[test]
+fn snapshots_round_trip_through_json() {
+    let mut collector = Collector::open(ProcPaths::root(Path::new(CAPTURE)));
+    let mut snap = collector.sample().unwrap();
+    // Values beyond 64 bits (only a damaged capture has them) survive too.
+    snap.counters.push(Counter {
+        name: "TestHuge".into(),
+        section: "Test".into(),
+        value: 99_999_999_999_999_999_999,
+    });
+    let text = serde_json::to_string_pretty(&snap).unwrap();
+    let back: Snapshot = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, snap);
+    assert_eq!(back.counter("TcpMaxConn"), Some(-1));
+    if Path::new("/proc/net/snmp").exists() {
+        let live = Collector::open(ProcPaths::live(Origin::Live))
+            .sample()
+            .unwrap();
+        let mut back: Snapshot =
+            serde_json::from_str(&serde_json::to_string(&live).unwrap()).unwrap();
+        // Floats may come back one unit in the last place off (serde_json's fast float
+        // parser); everything else is exact.
+        let close = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => (a - b).abs() <= a.abs() * 1e-12,
+            (a, b) => a == b,
+        };
+        assert!(close(back.monotonic_s, live.monotonic_s));
+        assert!(close(back.collected_at_unix_s, live.collected_at_unix_s));
+        assert!(close(back.host.uptime_s, live.host.uptime_s));
+        back.monotonic_s = live.monotonic_s;
+        back.collected_at_unix_s = live.collected_at_unix_s;
+        back.host.uptime_s = live.host.uptime_s;
+        assert_eq!(back, live);
+    }
+}
