@@ -110,6 +110,7 @@ fn build_view(args: &CountersArgs, before: Option<&Snapshot>, after: &Snapshot) 
         origin: after.origin.clone(),
         kernel: after.host.kernel.clone(),
         interval_s: before.and_then(|b| crate::analyze::counter_delta::elapsed_seconds(b, after)),
+        interval_requested: before.is_some(),
         rows,
         total: after.counters.len(),
         filter_note: (!notes.is_empty()).then(|| notes.join(", ")),

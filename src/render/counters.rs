@@ -46,6 +46,8 @@ pub struct CountersView {
     pub kernel: Option<String>,
     /// Measured seconds between the two samples, when `--interval` was given.
     pub interval_s: Option<f64>,
+    /// `--interval` was given (even if the source had no clock to time the samples by).
+    pub interval_requested: bool,
     pub rows: Vec<CounterRow>,
     /// How many counters there were before filtering.
     pub total: usize,
@@ -64,6 +66,8 @@ pub fn human(view: &CountersView, style: Style) -> String {
     }
     match view.interval_s {
         Some(s) => heading.push_str(&format!(", two samples {s:.2} s apart")),
+        None if view.interval_requested => heading
+            .push_str(", two samples but no clock to time them (a captured tree): totals only"),
         None => heading.push_str(", totals since the counters started"),
     }
     out.push_str(&style.dim(&heading));
@@ -289,6 +293,7 @@ mod tests {
             origin: Origin::Live,
             kernel: Some("6.18.0".into()),
             interval_s: interval,
+            interval_requested: interval.is_some(),
             rows: vec![CounterRow {
                 name: "TcpExtListenDrops".into(),
                 section: "TcpExt".into(),
