@@ -269,14 +269,19 @@ pub fn phrase_without_number(phrase: &str) -> String {
     while let Some(open) = rest.find('{') {
         let (before, after) = rest.split_at(open);
         out.push_str(before);
-        match after.find('}') {
-            Some(close) if after[1..close].bytes().all(|b| b.is_ascii_lowercase()) => {
+        // `after` starts with `{`; a placeholder is `{` lowercase letters `}`.
+        let inner = after.get(1..).unwrap_or_default();
+        let placeholder_end = inner
+            .find('}')
+            .filter(|&close| inner.bytes().take(close).all(|b| b.is_ascii_lowercase()));
+        match placeholder_end {
+            Some(close) => {
                 out.push(' ');
-                rest = &after[close + 1..];
+                rest = inner.get(close + 1..).unwrap_or_default();
             }
-            _ => {
+            None => {
                 out.push('{');
-                rest = &after[1..];
+                rest = inner;
             }
         }
     }
