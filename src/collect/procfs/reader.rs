@@ -148,6 +148,8 @@ pub struct Collector {
     fast: [FastPath; 3],
     /// The snapshot [`Collector::sample_ref`] reuses.
     own: Snapshot,
+    /// How many counters the last sample gave.
+    last_count: usize,
 }
 
 /// Initial buffer size: enough for the largest file (netstat, ≈8 KiB on 6.x) at once.
@@ -171,6 +173,7 @@ impl Collector {
             buf: vec![0; INITIAL_BUFFER],
             fast: Default::default(),
             own: Snapshot::default(),
+            last_count: 0,
         }
     }
 
@@ -198,6 +201,9 @@ impl Collector {
     /// Takes one sample into a new snapshot.
     pub fn sample(&mut self) -> Result<Snapshot, CollectError> {
         let mut snapshot = Snapshot::default();
+        // Room for as many counters as the last sample had (or a typical 6.x kernel's).
+        let expected = self.own.counters.len().max(self.last_count).max(512);
+        snapshot.counters.reserve_exact(expected);
         self.sample_impl(&mut snapshot, false)?;
         Ok(snapshot)
     }
@@ -349,7 +355,7 @@ impl Collector {
         } else {
             snapshot.conntrack = None;
         }
-        sink.finish();
+        self.last_count = sink.finish();
 
         let counter_sources = self.files.len();
         let any_available = snapshot
