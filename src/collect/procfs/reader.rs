@@ -94,6 +94,16 @@ impl Kind {
         matches!(self, Kind::Softnet | Kind::ConntrackStat)
     }
 
+    /// The index of this file's [`FastPath`] slot (the counter files with many fields).
+    fn fast_slot(self) -> Option<usize> {
+        match self {
+            Kind::Snmp => Some(0),
+            Kind::Netstat => Some(1),
+            Kind::Snmp6 => Some(2),
+            _ => None,
+        }
+    }
+
     /// A hint added to "absent".
     fn absent_hint(self) -> &'static str {
         match self {
@@ -259,52 +269,22 @@ impl Collector {
         state.conntrack.max = None;
         for (index, source) in self.files.iter().enumerate() {
             let mut skipped: Vec<Skipped> = Vec::new();
-            let result: Result<(), String> = read_source(source, &mut buf).and_then(|len| {
+            let mut slot = source.kind.fast_slot().and_then(|i| self.fast.get_mut(i));
+            let result = read_source(source, &mut buf).and_then(|len| {
                 let text = text_of(buf.get(..len).unwrap_or_default());
-                let fast_slot = match source.kind {
-                    Kind::Snmp => self.fast.get_mut(0),
-                    Kind::Netstat => self.fast.get_mut(1),
-                    Kind::Snmp6 => self.fast.get_mut(2),
-                    _ => None,
-                };
-                if let Some(slot) = fast_slot {
-                    if try_fast(source.kind, &text, slot, snapshot, state.sink_len, fast) {
-                        state.sink_len += slot.total;
-                        return Ok(());
-                    }
-                    let start = state.sink_len;
-                    let result = parse_into(
-                        source.kind,
-                        &text,
-                        &source.path,
-                        snapshot,
-                        &mut state,
-                        &mut skipped,
-                    );
-                    slot.valid = result.is_ok() && skipped.is_empty();
-                    slot.start = start;
-                    slot.total = state.sink_len - start;
-                    slot.layout = (fast && slot.valid && source.kind != Kind::Snmp6)
-                        .then(|| PairsLayout::of(&text));
-                    return result.map_err(|e| format!("parse error at {e}"));
-                }
-                parse_into(
-                    source.kind,
+                parse_source(
+                    source,
                     &text,
-                    &source.path,
                     snapshot,
                     &mut state,
                     &mut skipped,
+                    slot.as_deref_mut(),
+                    fast,
                 )
                 .map_err(|e| format!("parse error at {e}"))
             });
             if result.is_err() {
-                if let Some(slot) = match source.kind {
-                    Kind::Snmp => self.fast.get_mut(0),
-                    Kind::Netstat => self.fast.get_mut(1),
-                    Kind::Snmp6 => self.fast.get_mut(2),
-                    _ => None,
-                } {
+                if let Some(slot) = slot {
                     slot.valid = false;
                 }
                 if source.kind == Kind::ConntrackStat {
@@ -396,6 +376,33 @@ struct SampleState {
     softnet_read: bool,
     conntrack: Conntrack,
     conntrack_seen: bool,
+}
+
+/// Parses one source's text into the snapshot: through the values-only fast path when its
+/// slot allows, else in full (and then records the file's shape in the slot).
+fn parse_source(
+    source: &SourceFile,
+    text: &str,
+    snapshot: &mut Snapshot,
+    state: &mut SampleState,
+    skipped: &mut Vec<Skipped>,
+    slot: Option<&mut FastPath>,
+    fast: bool,
+) -> Result<(), ParseError> {
+    let Some(slot) = slot else {
+        return parse_into(source.kind, text, &source.path, snapshot, state, skipped);
+    };
+    if try_fast(source.kind, text, slot, snapshot, state.sink_len, fast) {
+        state.sink_len += slot.total;
+        return Ok(());
+    }
+    let start = state.sink_len;
+    let result = parse_into(source.kind, text, &source.path, snapshot, state, skipped);
+    slot.valid = result.is_ok() && skipped.is_empty();
+    slot.start = start;
+    slot.total = state.sink_len - start;
+    slot.layout = (fast && slot.valid && source.kind != Kind::Snmp6).then(|| PairsLayout::of(text));
+    result
 }
 
 /// The fast path for snmp/netstat (same header lines as last time, in `fast` mode only: the
