@@ -1,1 +1,290 @@
 //! Live sysctl values from /proc/sys, for the keys the knowledge base and the files name.
+//!
+//! Only the keys that matter are read — every key in the knowledge base (with `*` interface
+//! components expanded to all, default and each interface), the keys the sysctl rules need,
+//! and every key a configuration file sets — never all of /proc/sys (`sysctl -a` costs tens of
+//! milliseconds). Reads are done under a root directory: `/` for the live host, `--root DIR`
+//! for a captured tree. [`build_view`] joins the live values with the configuration that
+//! [`crate::collect::sysconf`] loaded into the Snapshot's [`SysctlView`].
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use crate::collect::ProcPaths;
+use crate::collect::sysconf::{
+    self, ConfigSet, FileState, LoaderKind, dotted_to_path, glob_match, path_to_dotted,
+};
+use crate::snapshot::{SysctlAssignment, SysctlFile, SysctlKey, SysctlView};
+
+/// Keys the sysctl rules read even when neither the knowledge base nor a file names them.
+pub const RULE_KEYS: &[&str] = &[
+    "net.ipv4.tcp_tw_recycle",
+    "net.ipv4.tcp_tw_reuse",
+    "net.ipv4.tcp_timestamps",
+    "net.ipv4.tcp_syncookies",
+    "net.core.somaxconn",
+    "net.ipv4.tcp_max_syn_backlog",
+    "net.ipv4.tcp_mem",
+    "net.ipv4.udp_mem",
+    "net.ipv4.tcp_rmem",
+    "net.ipv4.tcp_wmem",
+    "net.ipv4.tcp_abort_on_overflow",
+    "net.ipv4.tcp_max_tw_buckets",
+    "net.ipv4.ip_local_port_range",
+    "net.ipv4.conf.*.rp_filter",
+];
+
+/// `live_missing` of a key absent from a captured tree (`--root`): the capture may have left
+/// it out, or that kernel lacks it.
+pub const NOT_IN_TREE: &str = "not in this tree (not captured, or no such key on that kernel)";
+
+/// Why a live value could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LiveError {
+    #[error("no such key on this kernel")]
+    NoSuchKey,
+    #[error("permission denied")]
+    PermissionDenied,
+    #[error("not a key (a directory of keys)")]
+    Directory,
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Reads one key (dotted or slashed) from `root`/proc/sys, whitespace normalised to single
+/// spaces (`tcp_mem` prints tabs).
+pub fn read_live(root: &Path, key: &str) -> Result<String, LiveError> {
+    let path = sysconf::normalize_key(key).ok_or(LiveError::NoSuchKey)?;
+    let fs_path = root.join("proc/sys").join(&path);
+    match fs::read(&fs_path) {
+        Ok(bytes) => Ok(normalize_value(&String::from_utf8_lossy(&bytes))),
+        Err(e) => Err(match e.kind() {
+            io::ErrorKind::NotFound => LiveError::NoSuchKey,
+            io::ErrorKind::PermissionDenied => LiveError::PermissionDenied,
+            io::ErrorKind::IsADirectory => LiveError::Directory,
+            _ => LiveError::Other(sysconf::io_reason(&e)),
+        }),
+    }
+}
+
+/// Joins whitespace-separated fields with one space.
+pub fn normalize_value(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The dotted keys under `root`/proc/sys that a pattern names: glob(7) characters and the
+/// knowledge base's `*` match within one path component. A pattern without them is returned
+/// as is when it exists. Only the directories the pattern passes through are listed.
+pub fn expand_pattern(root: &Path, pattern: &str) -> Vec<String> {
+    let Some(path) = sysconf::normalize_key(pattern) else {
+        return Vec::new();
+    };
+    let base = root.join("proc/sys");
+    let components: Vec<&str> = path.split('/').collect();
+    let mut current: Vec<String> = vec![String::new()];
+    let last = components.len().saturating_sub(1);
+    for (index, component) in components.iter().enumerate() {
+        let mut next = Vec::new();
+        for prefix in &current {
+            let join = |name: &str| {
+                if prefix.is_empty() {
+                    name.to_string()
+                } else {
+                    format!("{prefix}/{name}")
+                }
+            };
+            if sysconf::is_glob(component) {
+                let Ok(entries) = fs::read_dir(base.join(prefix)) else {
+                    continue;
+                };
+                let mut names: Vec<String> = entries
+                    .filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|name| glob_match(component, name))
+                    .collect();
+                names.sort();
+                next.extend(names.iter().map(|n| join(n)));
+            } else {
+                next.push(join(component));
+            }
+        }
+        current = next
+            .into_iter()
+            .filter(|p| {
+                let meta = fs::metadata(base.join(p));
+                if index == last {
+                    meta.is_ok_and(|m| !m.is_dir())
+                } else {
+                    meta.is_ok_and(|m| m.is_dir())
+                }
+            })
+            .collect();
+        if current.is_empty() {
+            break;
+        }
+    }
+    current.iter().map(|p| path_to_dotted(p)).collect()
+}
+
+/// The keys to read live: the knowledge base's and the rules' (patterns expanded).
+pub fn interesting_keys(root: &Path) -> BTreeSet<String> {
+    let mut keys = BTreeSet::new();
+    let kb_keys = crate::kb::sysctls().iter().map(|s| s.key);
+    for key in kb_keys.chain(RULE_KEYS.iter().copied()) {
+        if key.contains('*') || sysconf::is_glob(key) {
+            keys.extend(expand_pattern(root, key));
+        } else {
+            keys.insert(key.to_string());
+        }
+    }
+    keys
+}
+
+/// The whole sysctl view of the system under `root` in one call: detects the loader, loads its
+/// files and reads the live values (what `snapshot` and `check` need).
+pub fn collect_view(root: &Path) -> SysctlView {
+    let loader = sysconf::detect_loader(root);
+    let config = sysconf::load_system(root, loader);
+    build_view(root, &config)
+}
+
+/// The directory holding `proc/sys` for a target: DIR for `--root DIR`, `/` otherwise; None
+/// when the target's sysctls cannot be read (a namespace that could not be entered).
+pub fn root_of(paths: &ProcPaths) -> Option<PathBuf> {
+    let sys_dir = paths.sys_dir.as_ref().ok()?;
+    Some(
+        sys_dir
+            .parent()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("/")),
+    )
+}
+
+/// The sysctl view of a target opened with `enter_target` (one line for `snapshot` and
+/// `check`): None when its sysctls cannot be read.
+pub fn collect_view_for(paths: &ProcPaths) -> Option<SysctlView> {
+    root_of(paths).map(|root| collect_view(&root))
+}
+
+/// A view of configuration alone, without reading anything (for pasted sysctl.conf files in
+/// the ingest layer): every explicit key with its winner and overrides, no live values. Glob
+/// lines cannot be expanded without a /proc/sys and are listed in `unmatched_globs`.
+pub fn configured_view(config: &ConfigSet) -> SysctlView {
+    let mut expand = |_: &str| Vec::new();
+    let (resolved, globs) = sysconf::resolve_winners(config, &mut expand);
+    SysctlView {
+        loader: Some(config.loader.kind.as_str().to_string()),
+        loader_reason: Some(config.loader.reason.clone()),
+        files: config.files.iter().map(file_entry).collect(),
+        keys: resolved
+            .iter()
+            .map(|item| SysctlKey {
+                key: item.key.clone(),
+                live_missing: Some("not read (configuration only)".to_string()),
+                configured: Some(to_snapshot(&item.winner)),
+                overrides: item.overrides.iter().map(to_snapshot).collect(),
+                ..SysctlKey::default()
+            })
+            .collect(),
+        unmatched_globs: globs.iter().map(to_snapshot_glob).collect(),
+        init_process: None,
+    }
+}
+
+fn file_entry(f: &sysconf::ConfFile) -> SysctlFile {
+    SysctlFile {
+        path: f.path.clone(),
+        state: match (&f.state, f.empty) {
+            (FileState::Applied, true) => "applied (no assignments)".to_string(),
+            (state, _) => state.describe(),
+        },
+        target: f.target.clone(),
+        skipped: f.parsed.skipped.clone(),
+    }
+}
+
+/// Builds the Snapshot's sysctl view: live values of the interesting keys and of every
+/// configured key, with the winning assignment and the ones it overrode.
+pub fn build_view(live_root: &Path, config: &ConfigSet) -> SysctlView {
+    let mut expand = |pattern: &str| expand_pattern(live_root, pattern);
+    let (resolved, unmatched) = sysconf::resolve_winners(config, &mut expand);
+    let mut keys: Vec<SysctlKey> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for item in &resolved {
+        seen.insert(item.key.clone());
+        keys.push(SysctlKey {
+            key: item.key.clone(),
+            configured: Some(to_snapshot(&item.winner)),
+            overrides: item.overrides.iter().map(to_snapshot).collect(),
+            glob: item.glob.clone(),
+            ..SysctlKey::default()
+        });
+    }
+    for key in interesting_keys(live_root) {
+        if seen.insert(key.clone()) {
+            keys.push(SysctlKey {
+                key,
+                ..SysctlKey::default()
+            });
+        }
+    }
+    let proc_sys_present = live_root.join("proc/sys").is_dir();
+    let is_host_root = live_root == Path::new("/");
+    for entry in &mut keys {
+        if !proc_sys_present {
+            entry.live_missing = Some("no proc/sys to read".to_string());
+            continue;
+        }
+        match read_live(live_root, &entry.key) {
+            Ok(value) => entry.live = Some(value),
+            // A captured tree may simply not hold the file: say so instead of judging the
+            // kernel.
+            Err(LiveError::NoSuchKey) if !is_host_root => {
+                entry.live_missing = Some(NOT_IN_TREE.to_string());
+            }
+            Err(e) => entry.live_missing = Some(e.to_string()),
+        }
+        let path = live_root.join("proc/sys").join(dotted_to_path(&entry.key));
+        entry.mode = fs::metadata(&path)
+            .ok()
+            .map(|m| m.permissions().mode() & 0o777);
+    }
+    keys.sort_by(|a, b| a.key.cmp(&b.key));
+    let files = config.files.iter().map(file_entry).collect();
+    SysctlView {
+        loader: Some(config.loader.kind.as_str().to_string()),
+        loader_reason: Some(config.loader.reason.clone()),
+        files,
+        keys,
+        unmatched_globs: unmatched.iter().map(to_snapshot_glob).collect(),
+        init_process: fs::read_to_string(live_root.join("proc/1/comm"))
+            .ok()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty()),
+    }
+}
+
+fn to_snapshot(a: &sysconf::ConfAssignment) -> SysctlAssignment {
+    SysctlAssignment {
+        value: a.value.clone(),
+        file: a.file.clone(),
+        line: a.line,
+        ignore_failure: a.ignore_failure,
+    }
+}
+
+fn to_snapshot_glob(a: &sysconf::ConfAssignment) -> SysctlAssignment {
+    SysctlAssignment {
+        value: format!("{} = {}", a.key, a.value),
+        ..to_snapshot(a)
+    }
+}
+
+/// True when `loader` is the name [`build_view`] records for `--from` files.
+pub fn is_from_files(loader: Option<&str>) -> bool {
+    loader == Some(LoaderKind::Files.as_str())
+}

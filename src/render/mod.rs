@@ -5,6 +5,7 @@
 
 pub mod counters;
 pub mod sockets;
+pub mod sysctl;
 
 use std::io::IsTerminal;
 

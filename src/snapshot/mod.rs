@@ -346,6 +346,13 @@ pub struct SysctlView {
     pub files: Vec<SysctlFile>,
     /// One entry per key that is live or configured.
     pub keys: Vec<SysctlKey>,
+    /// Glob lines that matched no key on this system (value holds `pattern = value`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unmatched_globs: Vec<SysctlAssignment>,
+    /// The name of process 1 (`systemd`, `init`, a container's entry point): whether a boot
+    /// loader of the files ran at all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_process: Option<String>,
 }
 
 impl SysctlView {
@@ -366,6 +373,12 @@ pub struct SysctlFile {
     pub path: String,
     /// "applied", "masked by PATH", "unreadable: REASON", ...
     pub state: String,
+    /// Where the path leads when it is a symbolic link (`/etc/sysctl.conf`, `/dev/null`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// Lines the loader cannot use (no `=`, binary data), with the reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<Skipped>,
 }
 
 /// One sysctl key: its live value and what configuration set it.
@@ -383,6 +396,12 @@ pub struct SysctlKey {
     /// Earlier assignments the winner overrode, in application order.
     #[serde(default)]
     pub overrides: Vec<SysctlAssignment>,
+    /// The glob pattern the winning assignment came from (`net.ipv4.conf.*.rp_filter`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub glob: Option<String>,
+    /// Permission bits of the /proc/sys file (0o444 = read-only here, e.g. in a container).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<u32>,
 }
 
 /// One `key = value` line in a configuration file.
