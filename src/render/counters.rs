@@ -1,6 +1,8 @@
 //! Output of `netdoctor counters`: a readable table for humans, and the
 //! `netdoctor.counters/v1` JSON document.
 
+use std::fmt::Write as _;
+
 use serde_json::Value;
 
 use super::{Style, rate, thousands};
@@ -113,29 +115,30 @@ pub fn human(view: &CountersView, style: Style) -> String {
         out.push_str(&style.bold(&header));
         out.push('\n');
         for (i, row) in view.rows.iter().enumerate() {
-            let mut line = format!(
-                "{:<name_w$}  {:>value_w$}",
-                row.name,
-                values.get(i).map(String::as_str).unwrap_or_default()
-            );
+            let line_start = out.len();
+            let value = values.get(i).map(String::as_str).unwrap_or_default();
+            let _ = write!(out, "{:<name_w$}  {value:>value_w$}", row.name);
             if two {
                 let delta = deltas.get(i).map(String::as_str).unwrap_or_default();
-                let delta = format!("{delta:>delta_w$}");
-                let delta = if row.reset {
-                    style.yellow(&delta)
+                let rate = rates.get(i).map(String::as_str).unwrap_or_default();
+                if row.reset {
+                    let padded = format!("{delta:>delta_w$}");
+                    let _ = write!(out, "  {}  {rate:>rate_w$}", style.yellow(&padded));
                 } else {
-                    delta
-                };
-                line.push_str(&format!(
-                    "  {delta}  {:>rate_w$}",
-                    rates.get(i).map(String::as_str).unwrap_or_default()
-                ));
+                    let _ = write!(out, "  {delta:>delta_w$}  {rate:>rate_w$}");
+                }
             }
             if let Some(phrase) = &row.phrase {
-                line.push_str("  ");
-                line.push_str(&style.dim(phrase));
+                out.push_str("  ");
+                if style.color {
+                    out.push_str(&style.dim(phrase));
+                } else {
+                    out.push_str(phrase);
+                }
             }
-            out.push_str(line.trim_end());
+            // No trailing blanks when a row has no wording or rate.
+            let kept = out.get(line_start..).map_or(0, |l| l.trim_end().len());
+            out.truncate(line_start + kept);
             out.push('\n');
         }
         if let Some(note) = &view.filter_note {
@@ -264,6 +267,13 @@ pub fn counter_json(value: CounterValue) -> Value {
 /// A netstat -s phrase without its placeholders (`{n}` where the number stands, `{s}` where
 /// a word does): `"{n} SYNs to LISTEN sockets dropped"` → `"SYNs to LISTEN sockets dropped"`.
 pub fn phrase_without_number(phrase: &str) -> String {
+    // The common shape, "{n} words", costs one copy.
+    if let Some(rest) = phrase.strip_prefix("{n} ")
+        && !rest.contains(['{', '\t', '\n'])
+        && !rest.contains("  ")
+    {
+        return rest.trim().to_string();
+    }
     let mut out = String::with_capacity(phrase.len());
     let mut rest = phrase;
     while let Some(open) = rest.find('{') {
