@@ -25,6 +25,18 @@ for b in $(seq "$BATCHES"); do
     'nstat -asz' \
     'target/release/netdoctor --version' >/dev/null
 done
+# CPU time (task-clock) in the same alternating way, when perf is there.
+if command -v perf >/dev/null; then
+  for b in $(seq "$BATCHES"); do
+    for c in 'target/release/netdoctor counters' 'target/release/netdoctor counters --all' \
+             'target/release/netdoctor counters --all --json' 'nstat -az' 'nstat -asz' \
+             'target/release/netdoctor --version'; do
+      # shellcheck disable=SC2086
+      ms=$(perf stat -x, -e task-clock -r "$RUNS" $c 2>&1 >/dev/null | awk -F, '/task-clock/ {print $1}')
+      printf '%s\t%s\t%s\n' "$b" "$c" "$ms" >>"$out/cpu.tsv"
+    done
+  done
+fi
 python3 - "$out" <<'PY'
 import glob, json, statistics, sys
 batches = [json.load(open(p))["results"] for p in sorted(glob.glob(sys.argv[1] + "/batch-*.json"))]
@@ -39,4 +51,19 @@ for n in names:
         ratios = [a / b for a, b in zip(med[n], med[base])]
         print(f"ratio {n[len('target/release/'):]!r} / {base!r}: median {statistics.median(ratios):.2f} "
               f"(batches: {' '.join(f'{r:.2f}' for r in ratios)})")
+import os
+cpu_file = sys.argv[1] + "/cpu.tsv"
+if os.path.exists(cpu_file):
+    cpu = {}
+    for line in open(cpu_file):
+        b, c, ms = line.rstrip("\n").split("\t")
+        cpu.setdefault(c, []).append(float(ms))
+    print(f"\n{'command':45s} {'CPU ms, median of batches':>26s}  per batch")
+    for c, v in cpu.items():
+        print(f"{c:45s} {statistics.median(v):26.3f}  " + " ".join(f"{x:.3f}" for x in v))
+    for c in cpu:
+        if c.startswith("target/release/netdoctor counters"):
+            r = [a / b for a, b in zip(cpu[c], cpu[base])]
+            print(f"CPU ratio {c[len('target/release/'):]!r} / {base!r}: median {statistics.median(r):.2f} "
+                  f"(batches: {' '.join(f'{x:.2f}' for x in r)})")
 PY
