@@ -39,9 +39,19 @@ const MAX_INTERVAL_S: f64 = 3600.0;
 
 pub fn run(args: CountersArgs) -> anyhow::Result<i32> {
     if !args.source.from.is_empty() {
-        bail!(
-            "`counters --from` is not supported yet: read pasted text with `netdoctor check --from`"
-        );
+        if args.interval.is_some() {
+            bail!(
+                "--interval samples the live host; with --from, rates come from two dated \
+                 pastes (FILE@2024-05-01T10:00:00 or --use-mtime)"
+            );
+        }
+        let (series, _report) = super::from::load_series(&args.source)?;
+        let view = match series.as_slice() {
+            [.., before, after] => build_view(&args, Some(before), after),
+            [only] => build_view(&args, None, only),
+            [] => bail!("no snapshot could be built from the --from files"),
+        };
+        return print_view(&args, &view);
     }
     let interval = match args.interval {
         Some(s) if !(s.is_finite() && s > 0.0 && s <= MAX_INTERVAL_S) => {
@@ -60,11 +70,16 @@ pub fn run(args: CountersArgs) -> anyhow::Result<i32> {
             build_view(&args, Some(&first), &second)
         }
     };
+    print_view(&args, &view)
+}
+
+/// Writes the view as JSON or human text.
+fn print_view(args: &CountersArgs, view: &CountersView) -> anyhow::Result<i32> {
     let mut out = std::io::stdout().lock();
     if args.output.json {
-        out.write_all(json(&view).as_bytes())?;
+        out.write_all(json(view).as_bytes())?;
     } else {
-        out.write_all(human(&view, Style::for_stdout(args.output.color)).as_bytes())?;
+        out.write_all(human(view, Style::for_stdout(args.output.color)).as_bytes())?;
     }
     out.flush()?;
     Ok(EXIT_OK)

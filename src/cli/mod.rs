@@ -111,6 +111,7 @@ pub struct OutputArgs {
 pub mod check;
 pub mod counters;
 pub mod explain;
+pub mod from;
 pub mod lab;
 pub mod snapshot;
 pub mod sockets;

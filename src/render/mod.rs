@@ -3,6 +3,7 @@
 //! Shared helpers live here: colour choice (a terminal, NO_COLOR), thousands separators for
 //! humans (JSON keeps raw numbers), and rates printed only when they were measured.
 
+pub mod check;
 pub mod counters;
 pub mod sockets;
 pub mod sysctl;
