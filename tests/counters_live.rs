@@ -443,3 +443,43 @@ fn conntrack_counters_follow_the_namespace() {
     assert!(mine.contains_key("ConntrackInsertFailed"));
     assert!(mine.contains_key("ConntrackClashres") || mine.contains_key("ConntrackSearched"));
 }
+
+#[test]
+fn snapshot_of_a_netns_holds_its_sockets_and_sysctls() {
+    skip_unless_root!("snapshot_of_a_netns_holds_its_sockets_and_sysctls");
+    let ns = Netns::create();
+    // A listener held open inside the namespace while the snapshot is taken.
+    let listener = in_netns(&ns, || TcpListener::bind("127.0.0.1:0").unwrap());
+    let port = listener.local_addr().unwrap().port();
+    let out = sh(BIN, &["snapshot", "--netns", &ns.name]);
+    drop(listener);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let snap: netdoctor::snapshot::Snapshot = serde_json::from_slice(&out.stdout).unwrap();
+    let inode = std::fs::metadata(format!("/run/netns/{}", ns.name))
+        .unwrap()
+        .ino();
+    assert_eq!(snap.host.netns_inode, Some(inode));
+    assert!(
+        matches!(&snap.origin, netdoctor::snapshot::Origin::Netns { name } if *name == ns.name)
+    );
+    assert!(snap.has_source("snmp") && snap.has_source("sysctl"));
+    let sockets = snap.sockets.as_ref().expect("socket view");
+    let wanted = format!("127.0.0.1:{port}");
+    assert!(
+        sockets.listeners.iter().any(|l| l.local == wanted),
+        "{wanted} not among {:?}",
+        sockets
+            .listeners
+            .iter()
+            .map(|l| &l.local)
+            .collect::<Vec<_>>()
+    );
+    // The namespace's own sysctls: a fresh namespace has loopback only, and its somaxconn
+    // is readable through the entered /proc/sys.
+    let sysctl = snap.sysctl.as_ref().expect("sysctl view");
+    assert!(sysctl.live("net.core.somaxconn").is_some());
+}
