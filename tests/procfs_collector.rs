@@ -187,3 +187,27 @@ fn snapshots_round_trip_through_json() {
         assert_eq!(back, live);
     }
 }
+
+#[test]
+fn sample_into_keeps_what_other_collectors_put_in_the_snapshot() {
+    let mut collector = Collector::open(ProcPaths::root(Path::new(CAPTURE)));
+    let mut snap = Snapshot::default();
+    snap.set_source(netdoctor::snapshot::SourceStatus::available(
+        "sock_diag",
+        "NETLINK",
+    ));
+    snap.sysctl = Some(Default::default());
+    for _ in 0..3 {
+        collector.sample_into(&mut snap).unwrap();
+        assert!(snap.has_source("sock_diag"));
+        assert!(snap.has_source("snmp"));
+        assert!(snap.sysctl.is_some());
+        let names: Vec<&str> = snap.sources.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            names.iter().filter(|n| **n == "snmp").count(),
+            1,
+            "{names:?}"
+        );
+        assert_eq!(names.len(), 10, "{names:?}");
+    }
+}

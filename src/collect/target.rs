@@ -13,6 +13,9 @@ use super::Target;
 use super::sys::netns::enter_net_namespace;
 use crate::snapshot::{Origin, SourceStatus};
 
+/// The source id recorded when a target was reached another way than entering its namespace.
+pub const NETNS_ENTRY_SOURCE: &str = "netns_entry";
+
 /// The directories a target is read from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProcPaths {
@@ -233,7 +236,7 @@ fn pid_fallback(
         });
     }
     let note = SourceStatus::missing(
-        "netns_entry",
+        NETNS_ENTRY_SOURCE,
         &ns_link.display().to_string(),
         format!(
             "could not enter the namespace ({reason}); counters were read from {} instead, \

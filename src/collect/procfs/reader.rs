@@ -20,7 +20,7 @@ use super::softnet::{parse_softnet_into, visit_softnet_counters};
 use super::{CounterSink, ParseError};
 use crate::collect::host::{parse_uptime, read_host_facts};
 use crate::collect::sys;
-use crate::collect::target::ProcPaths;
+use crate::collect::target::{NETNS_ENTRY_SOURCE, ProcPaths};
 use crate::snapshot::{
     Availability, Conntrack, HostFacts, SNAPSHOT_SCHEMA, Skipped, Snapshot, SourceStatus,
 };
@@ -316,7 +316,7 @@ impl Collector {
             );
             status_count += 1;
         }
-        snapshot.sources.truncate(status_count);
+        drop_stale_statuses(&mut snapshot.sources, status_count);
         snapshot.sockstat.truncate(state.sockstat_used);
         if !state.softnet_read {
             snapshot.softnet.clear();
@@ -551,7 +551,13 @@ fn parse_into(
     }
 }
 
-/// Writes a source status at `index`, reusing the entry when name and path are unchanged.
+/// True for the source ids a collector writes (the counter files and `netns_entry`).
+fn is_collector_source(name: &str) -> bool {
+    name == NETNS_ENTRY_SOURCE || Kind::ALL.iter().any(|k| k.source_name() == name)
+}
+
+/// Writes a source status at `index`, reusing the entry when name and path are unchanged. A
+/// status some other collector put there (sock_diag, sysctl) is kept: the new one goes before it.
 fn set_status(
     sources: &mut Vec<SourceStatus>,
     index: usize,
@@ -564,6 +570,12 @@ fn set_status(
         Ok(()) => Availability::Available,
         Err(reason) => Availability::Missing { reason },
     };
+    let fresh = |status, skipped| SourceStatus {
+        name: name.to_string(),
+        path: path.to_string(),
+        status,
+        skipped,
+    };
     match sources.get_mut(index) {
         Some(existing) if existing.name == name && existing.path == path => {
             if existing.status != status {
@@ -571,19 +583,19 @@ fn set_status(
             }
             existing.skipped = skipped;
         }
-        Some(existing) => {
-            *existing = SourceStatus {
-                name: name.to_string(),
-                path: path.to_string(),
-                status,
-                skipped,
-            };
-        }
-        None => sources.push(SourceStatus {
-            name: name.to_string(),
-            path: path.to_string(),
-            status,
-            skipped,
-        }),
+        Some(existing) if is_collector_source(&existing.name) => *existing = fresh(status, skipped),
+        Some(_) => sources.insert(index, fresh(status, skipped)),
+        None => sources.push(fresh(status, skipped)),
     }
+}
+
+/// Keeps the first `ours` entries (this sample's) and every other collector's, dropping stale
+/// entries of ours left from an earlier sample of a different shape.
+fn drop_stale_statuses(sources: &mut Vec<SourceStatus>, ours: usize) {
+    let mut position = 0usize;
+    sources.retain(|s| {
+        let keep = position < ours || !is_collector_source(&s.name);
+        position += 1;
+        keep
+    });
 }
