@@ -12,7 +12,7 @@ use crate::collect::enter_target;
 use crate::collect::procfs::Collector;
 use crate::render::Style;
 use crate::render::counters::{
-    CounterRow, CountersView, SkippedPart, Unavailable, human, json, phrase_without_number,
+    CounterRow, CountersView, SkippedPart, Unavailable, human, json, netstat_wording,
 };
 use crate::snapshot::Snapshot;
 
@@ -111,7 +111,7 @@ fn build_view(args: &CountersArgs, before: Option<&Snapshot>, after: &Snapshot) 
             reset: change.is_some_and(|c| c.reset),
             phrase: crate::kb::counter(&counter.name)
                 .and_then(|e| e.phrases.first())
-                .map(|p| phrase_without_number(p)),
+                .and_then(|p| netstat_wording(p, counter.value)),
         });
     }
     let mut notes = Vec::new();

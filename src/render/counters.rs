@@ -252,6 +252,21 @@ pub fn json(view: &CountersView) -> String {
     text
 }
 
+/// The netstat -s wording to print beside a counter: a phrase that starts with the number
+/// loses it (the value is in its own column: "SYNs to LISTEN sockets dropped"), one with the
+/// number inside gets the value written in ("Default TTL is 64"), and one that names a state
+/// in words (`{s}`: "Forwarding is {s}") is not shown, since the word is not in the counter.
+pub fn netstat_wording(phrase: &str, value: CounterValue) -> Option<String> {
+    if phrase.contains("{s}") {
+        return None;
+    }
+    if phrase.starts_with("{n}") {
+        return Some(phrase_without_number(phrase)).filter(|p| !p.is_empty());
+    }
+    let text = phrase_without_number(&phrase.replace("{n}", &thousands(value)));
+    (!text.is_empty()).then_some(text)
+}
+
 /// A counter value as a JSON number; a value beyond 64 bits (never printed by a kernel, but
 /// possible in a damaged capture) becomes a string rather than losing precision.
 pub fn counter_json(value: CounterValue) -> Value {
@@ -347,6 +362,19 @@ mod tests {
         assert_eq!(doc["source"]["kind"], "live");
         let doc: Value = serde_json::from_str(&json(&view(None))).unwrap();
         assert!(doc["counters"][0].get("delta").is_none());
+    }
+
+    #[test]
+    fn wordings_beside_values() {
+        assert_eq!(
+            netstat_wording("{n} SYNs to LISTEN sockets dropped", 5).as_deref(),
+            Some("SYNs to LISTEN sockets dropped")
+        );
+        assert_eq!(
+            netstat_wording("Default TTL is {n}", 64).as_deref(),
+            Some("Default TTL is 64")
+        );
+        assert_eq!(netstat_wording("Forwarding is {s}", 2), None);
     }
 
     #[test]
