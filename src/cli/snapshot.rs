@@ -14,7 +14,7 @@ use clap::Args;
 use super::{EXIT_OK, OutputArgs, SourceArgs};
 use crate::collect::procfs::Collector;
 use crate::collect::{enter_target, sockdiag, sysctl};
-use crate::snapshot::{Snapshot, SourceStatus};
+use crate::snapshot::Snapshot;
 
 #[derive(Debug, Args)]
 pub struct SnapshotArgs {
@@ -66,25 +66,8 @@ fn collect(args: &SnapshotArgs) -> anyhow::Result<Snapshot> {
         view
     });
     snapshot.set_source(status);
-    match sysctl::collect_view_for(&paths) {
-        Some(view) => {
-            snapshot.sysctl = Some(view);
-            let shown = paths
-                .sys_dir
-                .as_ref()
-                .map(|d| d.display().to_string())
-                .unwrap_or_default();
-            snapshot.set_source(SourceStatus::available("sysctl", &shown));
-        }
-        None => {
-            let reason = paths
-                .sys_dir
-                .as_ref()
-                .err()
-                .cloned()
-                .unwrap_or_else(|| "not readable".to_string());
-            snapshot.set_source(SourceStatus::missing("sysctl", "/proc/sys", reason));
-        }
-    }
+    let (sysctl_view, status) = sysctl::collect_view_for(&paths);
+    snapshot.sysctl = sysctl_view;
+    snapshot.set_source(status);
     Ok(snapshot)
 }
