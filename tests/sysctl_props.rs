@@ -298,10 +298,10 @@ proptest! {
                 .collect::<Vec<_>>()
                 .join(",")),
     ]) {
-        if let Some((low, high)) = sockdiag::parse_port_range(&text) {
+        if let Ok((low, high)) = sockdiag::parse_port_range(&text) {
             prop_assert!(low <= high);
         }
-        if let Some(ranges) = sockdiag::parse_reserved_ports(&text) {
+        if let Ok(ranges) = sockdiag::parse_reserved_ports(&text) {
             prop_assert!(ranges.iter().all(|(low, high)| low <= high));
         }
     }
