@@ -290,7 +290,13 @@ fn interval_rates_count_real_datagrams() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(1000));
+    // The first sample follows the opening of the counter files within microseconds: wait
+    // until the child holds /proc/.../net/snmp open (bounded), then a little more.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !holds_snmp_open(child.id()) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(200));
     in_netns(&ns, || traffic(0, 200));
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
@@ -302,6 +308,15 @@ fn interval_rates_count_real_datagrams() {
     assert_eq!(c["delta"], 200);
     let rate = c["per_second"].as_f64().unwrap();
     assert!((rate - 200.0 / elapsed).abs() < 1e-6, "{rate}");
+}
+
+/// True when process `pid` has a /proc/.../net/snmp file open.
+fn holds_snmp_open(pid: u32) -> bool {
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return false;
+    };
+    fds.flatten()
+        .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|target| target.ends_with("net/snmp")))
 }
 
 /// Waits until `pid` is inside the namespace (`ip netns exec` enters, then execs).
