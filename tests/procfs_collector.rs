@@ -211,3 +211,55 @@ fn sample_into_keeps_what_other_collectors_put_in_the_snapshot() {
         assert_eq!(names.len(), 10, "{names:?}");
     }
 }
+
+mod random_shapes {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// snmp-like text from sections of (name count, value count) with small values.
+    fn pairs_text(sections: &[(u8, u8, u8)]) -> String {
+        let mut out = String::new();
+        for (i, (names, values, seed)) in sections.iter().enumerate() {
+            let header: Vec<String> = (0..*names).map(|k| format!("F{k}")).collect();
+            let vals: Vec<String> = (0..*values)
+                .map(|k| (u32::from(*seed) * 7 + k as u32).to_string())
+                .collect();
+            out.push_str(&format!(
+                "S{i}: {}\nS{i}: {}\n",
+                header.join(" "),
+                vals.join(" ")
+            ));
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Whatever shapes the files take from one sample to the next, the values-only path
+        /// gives exactly what a fresh full parse gives.
+        #[test]
+        fn repeated_samples_follow_any_change(
+            first in proptest::collection::vec((1u8..6, 1u8..6, any::<u8>()), 1..5),
+            second in proptest::collection::vec((1u8..6, 1u8..6, any::<u8>()), 0..5),
+            snmp6_lines in 0usize..6,
+        ) {
+            let tmp = tempfile::tempdir().unwrap();
+            let net = tmp.path().join("proc/net");
+            std::fs::create_dir_all(&net).unwrap();
+            let snmp6 = |n: usize, v: u32| (0..n).map(|k| format!("Ip6F{k} {}\n", v + k as u32)).collect::<String>();
+            std::fs::write(net.join("snmp"), pairs_text(&first)).unwrap();
+            std::fs::write(net.join("snmp6"), snmp6(snmp6_lines, 1)).unwrap();
+            let mut collector = Collector::open(ProcPaths::root(tmp.path()));
+            let fresh = |root: &Path| Collector::open(ProcPaths::root(root)).sample().map(|s| s.counters).ok();
+            let a = collector.sample_ref().ok().map(|s| s.counters.clone());
+            prop_assert_eq!(a, fresh(tmp.path()));
+            std::fs::write(net.join("snmp"), pairs_text(&second)).unwrap();
+            std::fs::write(net.join("snmp6"), snmp6(snmp6_lines, 9)).unwrap();
+            let b = collector.sample_ref().ok().map(|s| s.counters.clone());
+            prop_assert_eq!(b, fresh(tmp.path()));
+            let c = collector.sample_ref().ok().map(|s| s.counters.clone());
+            prop_assert_eq!(c, fresh(tmp.path()));
+        }
+    }
+}
