@@ -20,7 +20,7 @@ use crate::analyze::rules;
 use crate::analyze::window::Window;
 use crate::collect::procfs::Collector;
 use crate::collect::{ProcPaths, Target, enter_target, sockdiag, sysconf, sysctl as live};
-use crate::render::{Style, check as render};
+use crate::render::check as render;
 use crate::snapshot::{Snapshot, SourceStatus};
 
 /// Seconds between the two samples unless `--interval` says otherwise.
@@ -98,7 +98,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<i32> {
     let mut text = if args.output.json {
         render::json(&report).context("serialising the check report")?
     } else {
-        render::human(&report, Style::for_stdout(args.output.color))
+        render::human(&report, args.output.style())
     };
     text.push('\n');
     let mut out = std::io::stdout().lock();

@@ -13,7 +13,6 @@ use crate::analyze::finding::Evidence;
 use crate::analyze::rules::sysctl as rules;
 use crate::collect::sysconf::{self, glob_match};
 use crate::collect::{enter_target, sysctl as live};
-use crate::render::Style;
 use crate::render::sysctl::{self as render, SysctlReport};
 use crate::snapshot::Origin;
 
@@ -94,7 +93,7 @@ pub fn run(args: SysctlArgs) -> anyhow::Result<i32> {
     if args.output.json {
         writeln!(stdout, "{}", render::json(&report)?)?;
     } else {
-        let style = Style::for_stdout(args.output.color);
+        let style = args.output.style();
         stdout.write_all(render::text(&report, style).as_bytes())?;
     }
     stdout.flush()?;

@@ -332,7 +332,7 @@ pub fn evaluate_all(snapshot: &Snapshot) -> Evaluation {
     let Some(view) = snapshot.sysctl.as_ref() else {
         out.not_evaluated.push(NotEvaluated {
             rule: "sysctl-*".to_string(),
-            missing: "no sysctl data was collected".to_string(),
+            missing: "sysctl data (none was collected)".to_string(),
         });
         return out;
     };
@@ -345,7 +345,7 @@ pub fn evaluate_all(snapshot: &Snapshot) -> Evaluation {
     if !ctx.live_readable {
         out.not_evaluated.push(NotEvaluated {
             rule: "sysctl-drift, sysctl-unknown-key".to_string(),
-            missing: "no live value could be read from /proc/sys".to_string(),
+            missing: "live values from /proc/sys (none could be read)".to_string(),
         });
     }
     drift(&ctx, &mut out);
@@ -445,14 +445,15 @@ impl Ctx<'_> {
         self.view.loader.as_deref() == Some(LOADER_FILES)
     }
 
-    /// The command that re-applies the configuration with this loader.
+    /// The command that re-applies the configuration with this loader, quoted as code, with
+    /// a note after it: "`sysctl --system` (re-applies ...)".
     fn reapply_command(&self) -> String {
         match self.view.loader.as_deref() {
             Some("systemd-sysctl") => {
-                "systemctl restart systemd-sysctl (re-applies every sysctl.d file)".to_string()
+                "`systemctl restart systemd-sysctl` (re-applies every sysctl.d file)".to_string()
             }
-            Some(LOADER_FILES) => "sysctl -p FILE (for the file you edited)".to_string(),
-            _ => "sysctl --system (re-applies sysctl.d files and /etc/sysctl.conf)".to_string(),
+            Some(LOADER_FILES) => "`sysctl -p FILE` (for the file you edited)".to_string(),
+            _ => "`sysctl --system` (re-applies sysctl.d files and /etc/sysctl.conf)".to_string(),
         }
     }
 
@@ -607,8 +608,8 @@ fn drift(ctx: &Ctx, out: &mut Evaluation) {
     if ctx.config_is_from_files() {
         out.not_evaluated.push(NotEvaluated {
             rule: "sysctl-drift".to_string(),
-            missing: "the configuration came from files given with --from, not from the system \
-                      whose live values were read"
+            missing: "live values of the system the files describe (they came from --from, \
+                      and this host's values say nothing about them)"
                 .to_string(),
         });
         return;
@@ -688,7 +689,7 @@ fn drift(ctx: &Ctx, out: &mut Evaluation) {
         let mut remedy = vec![
             format!(
                 "If the file is right: `sysctl -w {}=\"{}\"` now, then find what changed it \
-                 (or why it failed: `{}` prints the error).",
+                 (or why it failed: {} prints the error).",
                 entry.key,
                 configured.value,
                 ctx.reapply_command()
@@ -779,7 +780,7 @@ fn glob_drift(
                       runs; keys that appear later are not covered."
             .to_string(),
         remedy: vec![
-            format!("Re-apply now: `{}`.", ctx.reapply_command()),
+            format!("Re-apply now: {}.", ctx.reapply_command()),
             format!(
                 "If the live values are intended, narrow the glob at {}.",
                 where_set(configured)
@@ -857,7 +858,7 @@ fn never_applied(
                       them differing together points at the files never being applied."
             .to_string(),
         remedy: vec![
-            format!("Apply them now: `{}`.", ctx.reapply_command()),
+            format!("Apply them now: {}.", ctx.reapply_command()),
             "Make the init system apply them at boot (systemd-sysctl.service, or `sysctl \
              --system` in the container's entry point), or set them from the host / the \
              container runtime (`docker run --sysctl`, a pod's securityContext.sysctls)."
@@ -1398,7 +1399,7 @@ fn tw_recycle(ctx: &Ctx, out: &mut Evaluation) {
     let mut remedy: Vec<String> = delete_line.into_iter().collect();
     remedy.push(format!(
         "Check other files for the same line: `grep -rn tcp_tw_recycle /etc/sysctl.conf \
-         /etc/sysctl.d /run/sysctl.d /usr/lib/sysctl.d`; then `{}`.",
+         /etc/sysctl.d /run/sysctl.d /usr/lib/sysctl.d`; then {}.",
         ctx.reapply_command()
     ));
     out.findings.push(Finding {
@@ -1556,14 +1557,14 @@ fn somaxconn(ctx: &Ctx, out: &mut Evaluation) {
     if ctx.config_is_from_files() {
         out.not_evaluated.push(NotEvaluated {
             rule: "somaxconn-low (listeners)".to_string(),
-            missing: "the configuration came from files given with --from: this host's \
-                      listeners say nothing about the machine they describe"
+            missing: "the listeners of the machine the --from files describe (this host's \
+                      listeners say nothing about it)"
                 .to_string(),
         });
     } else if ctx.snapshot.sockets.is_none() {
         out.not_evaluated.push(NotEvaluated {
             rule: "somaxconn-low (listeners)".to_string(),
-            missing: "socket state was not collected: cannot tell which listeners are capped"
+            missing: "socket state (not collected), which tells which listeners are capped"
                 .to_string(),
         });
     }
@@ -1656,7 +1657,7 @@ fn mem_units(ctx: &Ctx, out: &mut Evaluation) {
     let Some(mem_bytes) = ctx.snapshot.host.mem_bytes else {
         out.not_evaluated.push(NotEvaluated {
             rule: "tcp-mem-units".to_string(),
-            missing: "total memory unknown".to_string(),
+            missing: "the total memory of the machine (unknown)".to_string(),
         });
         return;
     };
@@ -2026,7 +2027,7 @@ fn tw_buckets(ctx: &Ctx, out: &mut Evaluation) {
     let Some(overflows) = ctx.snapshot.counter(COUNTER) else {
         out.not_evaluated.push(NotEvaluated {
             rule: "tw-buckets-low".to_string(),
-            missing: format!("counter {COUNTER} not collected"),
+            missing: format!("counter {COUNTER} (not collected)"),
         });
         return;
     };
