@@ -140,3 +140,16 @@ mod parse_only {
         });
     }
 }
+
+/// Opening a collector: the counter files plus the host facts (kernel, hostname, CPUs,
+/// memory, uptime, namespace), what a one-shot command pays once before its sample.
+#[divan::bench]
+fn collector_open() -> usize {
+    collector().open_files().len()
+}
+
+/// The host facts alone.
+#[divan::bench]
+fn host_facts() -> Option<String> {
+    netdoctor::collect::host::read_host_facts(&ProcPaths::live(Origin::Live)).kernel
+}

@@ -173,6 +173,21 @@ fn missing_and_broken_files_are_reported_not_fatal() {
 }
 
 #[test]
+fn root_may_be_a_proc_mount_itself() {
+    // `--root /mnt/container-proc`: DIR/net/snmp instead of DIR/proc/net/snmp.
+    let proc_dir = Path::new(CAPTURE).join("proc");
+    let doc = json_of(&run(&[
+        "counters",
+        "--root",
+        proc_dir.to_str().unwrap(),
+        "--json",
+    ]));
+    assert_eq!(counter(&doc, "TcpActiveOpens").unwrap()["value"], 21);
+    assert_eq!(doc["kernel"], "6.18.44-fc-v657");
+    assert_eq!(doc["unavailable"].as_array().unwrap().len(), 0);
+}
+
+#[test]
 fn nothing_readable_is_exit_3_with_the_reason() {
     let tmp = tempfile::tempdir().unwrap();
     let out = run(&["counters", "--root", tmp.path().to_str().unwrap()]);
@@ -231,4 +246,56 @@ fn snapshot_to_file_and_external_trees() {
     assert_eq!(counter(&doc, "ConntrackCount").unwrap()["value"], 123);
     assert_eq!(counter(&doc, "ConntrackMax").unwrap()["value"], 65536);
     assert!(counter(&doc, "ConntrackSearched").is_some());
+}
+
+#[test]
+fn a_snapshot_reads_back_with_from() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("snap.json");
+    let file = file.to_str().unwrap();
+    let out = run(&["snapshot", "--root", CAPTURE, "-o", file]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let snap: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    // Everything collected: counters, and the socket and sysctl sources said either way.
+    for name in ["snmp", "sysctl"] {
+        assert!(
+            snap["sources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["name"] == name),
+            "{name}"
+        );
+    }
+    assert!(
+        snap["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["name"] == "sock_diag" || s["name"] == "proc_net_tcp")
+    );
+    let direct = json_of(&run(&["counters", "--root", CAPTURE, "--all", "--json"]));
+    let back = json_of(&run(&["counters", "--from", file, "--all", "--json"]));
+    let values = |doc: &Value| -> Vec<(String, i64)> {
+        doc["counters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["name"].as_str().unwrap().to_string(),
+                    c["value"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(values(&back), values(&direct));
+
+    let out = run(&["snapshot", "--root", CAPTURE, "--counters-only"]);
+    let only = json_of(&out);
+    assert!(only["sysctl"].is_null() && only["sockets"].is_null());
 }

@@ -290,7 +290,13 @@ fn interval_rates_count_real_datagrams() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(1000));
+    // The first sample follows the opening of the counter files within microseconds: wait
+    // until the child holds /proc/.../net/snmp open (bounded), then a little more.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !holds_snmp_open(child.id()) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(200));
     in_netns(&ns, || traffic(0, 200));
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
@@ -302,6 +308,15 @@ fn interval_rates_count_real_datagrams() {
     assert_eq!(c["delta"], 200);
     let rate = c["per_second"].as_f64().unwrap();
     assert!((rate - 200.0 / elapsed).abs() < 1e-6, "{rate}");
+}
+
+/// True when process `pid` has a /proc/.../net/snmp file open.
+fn holds_snmp_open(pid: u32) -> bool {
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return false;
+    };
+    fds.flatten()
+        .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|target| target.ends_with("net/snmp")))
 }
 
 /// Waits until `pid` is inside the namespace (`ip netns exec` enters, then execs).
@@ -384,4 +399,102 @@ fn pid_target_and_unprivileged_fallback() {
     assert!(reason.contains(&format!("/proc/{pid}/net")), "{reason}");
     assert_eq!(snap.counter("TcpActiveOpens"), Some(4));
     assert!(!snap.has_source("nf_conntrack_count"));
+}
+
+#[test]
+fn conntrack_counters_follow_the_namespace() {
+    skip_unless_root!("conntrack_counters_follow_the_namespace");
+    let has_nft = Command::new("sh")
+        .args(["-c", "command -v nft"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_nft {
+        println!("SKIP conntrack_counters_follow_the_namespace: nft is not installed");
+        return;
+    }
+    let ns = Netns::create();
+    // One stateful rule makes conntrack track this namespace's flows (only here).
+    for cmd in [
+        "add table inet nd",
+        "add chain inet nd input { type filter hook input priority 0; }",
+        "add rule inet nd input ct state established,related accept",
+    ] {
+        let args: Vec<&str> = cmd.split(' ').collect();
+        let out = ns.exec("nft", &args);
+        if !out.status.success() {
+            println!(
+                "SKIP conntrack_counters_follow_the_namespace: nft failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            return;
+        }
+    }
+    in_netns(&ns, || traffic(5, 5));
+    let count_file = "/proc/sys/net/netfilter/nf_conntrack_count";
+    // Entries can expire between two reads (a refused connect's lasts 10 s): retry briefly.
+    let mut attempt = 0;
+    let (theirs, mine) = loop {
+        let theirs: i64 = String::from_utf8_lossy(&ns.exec("cat", &[count_file]).stdout)
+            .trim()
+            .parse()
+            .unwrap();
+        let mine = ours(&[
+            "counters",
+            "--netns",
+            &ns.name,
+            "--all",
+            "--json",
+            "conntrack*",
+        ]);
+        attempt += 1;
+        if mine["ConntrackCount"] == theirs || attempt == 3 {
+            break (theirs, mine);
+        }
+    };
+    assert!(theirs >= 5, "only {theirs} tracked connections");
+    assert_eq!(mine["ConntrackCount"], theirs);
+    assert_eq!(mine["ConntrackEntries"], mine["ConntrackCount"]);
+    assert!(mine["ConntrackMax"] > 0);
+    assert!(mine.contains_key("ConntrackInsertFailed"));
+    assert!(mine.contains_key("ConntrackClashres") || mine.contains_key("ConntrackSearched"));
+}
+
+#[test]
+fn snapshot_of_a_netns_holds_its_sockets_and_sysctls() {
+    skip_unless_root!("snapshot_of_a_netns_holds_its_sockets_and_sysctls");
+    let ns = Netns::create();
+    // A listener held open inside the namespace while the snapshot is taken.
+    let listener = in_netns(&ns, || TcpListener::bind("127.0.0.1:0").unwrap());
+    let port = listener.local_addr().unwrap().port();
+    let out = sh(BIN, &["snapshot", "--netns", &ns.name]);
+    drop(listener);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let snap: netdoctor::snapshot::Snapshot = serde_json::from_slice(&out.stdout).unwrap();
+    let inode = std::fs::metadata(format!("/run/netns/{}", ns.name))
+        .unwrap()
+        .ino();
+    assert_eq!(snap.host.netns_inode, Some(inode));
+    assert!(
+        matches!(&snap.origin, netdoctor::snapshot::Origin::Netns { name } if *name == ns.name)
+    );
+    assert!(snap.has_source("snmp") && snap.has_source("sysctl"));
+    let sockets = snap.sockets.as_ref().expect("socket view");
+    let wanted = format!("127.0.0.1:{port}");
+    assert!(
+        sockets.listeners.iter().any(|l| l.local == wanted),
+        "{wanted} not among {:?}",
+        sockets
+            .listeners
+            .iter()
+            .map(|l| &l.local)
+            .collect::<Vec<_>>()
+    );
+    // The namespace's own sysctls: a fresh namespace has loopback only, and its somaxconn
+    // is readable through the entered /proc/sys.
+    let sysctl = snap.sysctl.as_ref().expect("sysctl view");
+    assert!(sysctl.live("net.core.somaxconn").is_some());
 }

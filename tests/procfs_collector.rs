@@ -151,3 +151,115 @@ fn live_host_samples_in_kernel_order() {
     assert!(b.monotonic_s >= a.monotonic_s);
     assert!(!a.softnet.is_empty());
 }
+
+#[test]
+fn snapshots_round_trip_through_json() {
+    let mut collector = Collector::open(ProcPaths::root(Path::new(CAPTURE)));
+    let mut snap = collector.sample().unwrap();
+    // Values beyond 64 bits (only a damaged capture has them) survive too.
+    snap.counters.push(Counter {
+        name: "TestHuge".into(),
+        section: "Test".into(),
+        value: 99_999_999_999_999_999_999,
+    });
+    let text = serde_json::to_string_pretty(&snap).unwrap();
+    let back: Snapshot = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, snap);
+    assert_eq!(back.counter("TcpMaxConn"), Some(-1));
+    if Path::new("/proc/net/snmp").exists() {
+        let live = Collector::open(ProcPaths::live(Origin::Live))
+            .sample()
+            .unwrap();
+        let mut back: Snapshot =
+            serde_json::from_str(&serde_json::to_string(&live).unwrap()).unwrap();
+        // Floats may come back one unit in the last place off (serde_json's fast float
+        // parser); everything else is exact.
+        let close = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => (a - b).abs() <= a.abs() * 1e-12,
+            (a, b) => a == b,
+        };
+        assert!(close(back.monotonic_s, live.monotonic_s));
+        assert!(close(back.collected_at_unix_s, live.collected_at_unix_s));
+        assert!(close(back.host.uptime_s, live.host.uptime_s));
+        back.monotonic_s = live.monotonic_s;
+        back.collected_at_unix_s = live.collected_at_unix_s;
+        back.host.uptime_s = live.host.uptime_s;
+        assert_eq!(back, live);
+    }
+}
+
+#[test]
+fn sample_into_keeps_what_other_collectors_put_in_the_snapshot() {
+    let mut collector = Collector::open(ProcPaths::root(Path::new(CAPTURE)));
+    let mut snap = Snapshot::default();
+    snap.set_source(netdoctor::snapshot::SourceStatus::available(
+        "sock_diag",
+        "NETLINK",
+    ));
+    snap.sysctl = Some(Default::default());
+    for _ in 0..3 {
+        collector.sample_into(&mut snap).unwrap();
+        assert!(snap.has_source("sock_diag"));
+        assert!(snap.has_source("snmp"));
+        assert!(snap.sysctl.is_some());
+        let names: Vec<&str> = snap.sources.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            names.iter().filter(|n| **n == "snmp").count(),
+            1,
+            "{names:?}"
+        );
+        assert_eq!(names.len(), 10, "{names:?}");
+    }
+}
+
+mod random_shapes {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// snmp-like text from sections of (name count, value count) with small values.
+    fn pairs_text(sections: &[(u8, u8, u8)]) -> String {
+        let mut out = String::new();
+        for (i, (names, values, seed)) in sections.iter().enumerate() {
+            let header: Vec<String> = (0..*names).map(|k| format!("F{k}")).collect();
+            let vals: Vec<String> = (0..*values)
+                .map(|k| (u32::from(*seed) * 7 + k as u32).to_string())
+                .collect();
+            out.push_str(&format!(
+                "S{i}: {}\nS{i}: {}\n",
+                header.join(" "),
+                vals.join(" ")
+            ));
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Whatever shapes the files take from one sample to the next, the values-only path
+        /// gives exactly what a fresh full parse gives.
+        #[test]
+        fn repeated_samples_follow_any_change(
+            first in proptest::collection::vec((1u8..6, 1u8..6, any::<u8>()), 1..5),
+            second in proptest::collection::vec((1u8..6, 1u8..6, any::<u8>()), 0..5),
+            snmp6_lines in 0usize..6,
+        ) {
+            let tmp = tempfile::tempdir().unwrap();
+            let net = tmp.path().join("proc/net");
+            std::fs::create_dir_all(&net).unwrap();
+            let snmp6 = |n: usize, v: u32| (0..n).map(|k| format!("Ip6F{k} {}\n", v + k as u32)).collect::<String>();
+            std::fs::write(net.join("snmp"), pairs_text(&first)).unwrap();
+            std::fs::write(net.join("snmp6"), snmp6(snmp6_lines, 1)).unwrap();
+            let mut collector = Collector::open(ProcPaths::root(tmp.path()));
+            let fresh = |root: &Path| Collector::open(ProcPaths::root(root)).sample().map(|s| s.counters).ok();
+            let a = collector.sample_ref().ok().map(|s| s.counters.clone());
+            prop_assert_eq!(a, fresh(tmp.path()));
+            std::fs::write(net.join("snmp"), pairs_text(&second)).unwrap();
+            std::fs::write(net.join("snmp6"), snmp6(snmp6_lines, 9)).unwrap();
+            let b = collector.sample_ref().ok().map(|s| s.counters.clone());
+            prop_assert_eq!(b, fresh(tmp.path()));
+            let c = collector.sample_ref().ok().map(|s| s.counters.clone());
+            prop_assert_eq!(c, fresh(tmp.path()));
+        }
+    }
+}

@@ -368,6 +368,61 @@ fn conntrack_old_header_generation() {
     assert_eq!(value(&c, "ConntrackInvalid"), 0x1b + 0x4 + 0x53 + 0x8);
 }
 
+/// Every capture: every value nstat printed from the same quiet namespace at the same moment
+/// equals ours.
+#[test]
+fn every_capture_matches_its_nstat() {
+    let mut captures = 0;
+    for entry in std::fs::read_dir(CAPTURES).unwrap().flatten() {
+        let dir = entry.path();
+        let mut ours: Vec<Counter> = Vec::new();
+        for file in ["snmp", "netstat"] {
+            ours.extend(
+                parse_snmp_pairs(&read(&dir.join("proc/net").join(file)), file)
+                    .unwrap()
+                    .counters,
+            );
+        }
+        ours.extend(
+            parse_snmp6(&read(&dir.join("proc/net/snmp6")), "snmp6")
+                .unwrap()
+                .counters,
+        );
+        let nstat = read(&dir.join("nstat-az.txt"));
+        let mut compared = 0;
+        for line in nstat.lines().filter(|l| !l.starts_with('#')) {
+            let mut t = line.split_whitespace();
+            let (Some(name), Some(v)) = (t.next(), t.next()) else {
+                continue;
+            };
+            assert_eq!(
+                value(&ours, name),
+                v.parse::<i128>().unwrap(),
+                "{}: {name}",
+                dir.display()
+            );
+            compared += 1;
+        }
+        assert!(
+            compared > 300,
+            "{}: only {compared} nstat values",
+            dir.display()
+        );
+        captures += 1;
+    }
+    assert!(captures >= 2);
+}
+
+#[test]
+fn listen_overflow_capture() {
+    let dir = Path::new(CAPTURES).join("6.18.44-listen-overflow");
+    let p = parse_snmp_pairs(&read(&dir.join("proc/net/netstat")), "netstat").unwrap();
+    assert_eq!(value(&p.counters, "TcpExtListenOverflows"), 84);
+    assert_eq!(value(&p.counters, "TcpExtListenDrops"), 84);
+    assert_eq!(value(&p.counters, "TcpExtTCPSynRetrans"), 56);
+    assert_eq!(value(&p.counters, "TcpExtSyncookiesSent"), 0);
+}
+
 /// Our capture: the new conntrack header generation, and every value nstat printed from the
 /// same quiet namespace at the same moment equals ours.
 #[test]

@@ -145,3 +145,40 @@ fn ten_megabytes_of_input() {
     all_parsers_survive(&String::from_utf8_lossy(&binary));
     assert!(started.elapsed().as_secs() < 60);
 }
+
+mod small_parsers {
+    use netdoctor::cli::counters::name_matches;
+    use netdoctor::collect::host::{
+        parse_cpu_list, parse_mem_total, parse_netns_link, parse_uptime,
+    };
+    use netdoctor::render::counters::phrase_without_number;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn host_fact_parsers_never_panic(text in "\\PC{0,200}") {
+            let _ = parse_uptime(&text);
+            let _ = parse_cpu_list(&text);
+            let _ = parse_mem_total(&text);
+            let _ = parse_netns_link(&text);
+        }
+
+        #[test]
+        fn cpu_lists_count_their_members(ranges in proptest::collection::vec((0u32..4096, 0u32..64), 1..8)) {
+            let text: Vec<String> = ranges.iter().map(|(a, n)| if *n == 0 { a.to_string() } else { format!("{a}-{}", a + n) }).collect();
+            let expected: u32 = ranges.iter().map(|(_, n)| n + 1).sum();
+            prop_assert_eq!(parse_cpu_list(&text.join(",")), Some(expected));
+        }
+
+        #[test]
+        fn patterns_and_phrases_never_panic(pattern in "[a-zA-Z*?{}]{0,20}", name in "[A-Za-z0-9]{0,40}") {
+            let _ = name_matches(&pattern.to_ascii_lowercase(), &name);
+            let _ = phrase_without_number(&pattern);
+            // A pattern that is the name itself always matches; `*` matches everything.
+            prop_assert!(name_matches(&name.to_ascii_lowercase(), &name));
+            prop_assert!(name_matches("*", &name));
+        }
+    }
+}

@@ -51,11 +51,6 @@ pub fn elapsed_seconds(before: &Snapshot, after: &Snapshot) -> Option<f64> {
 /// The change of every counter of `after` relative to `before`, in `after`'s order.
 pub fn counter_changes<'a>(before: &Snapshot, after: &'a Snapshot) -> Vec<CounterChange<'a>> {
     let elapsed = elapsed_seconds(before, after);
-    let kb_gauges: std::collections::HashSet<&str> = crate::kb::counters()
-        .iter()
-        .filter(|e| e.kind == "gauge")
-        .map(|e| e.name)
-        .collect();
     let mut earlier: std::collections::HashMap<&str, CounterValue> =
         std::collections::HashMap::with_capacity(before.counters.len());
     for c in &before.counters {
@@ -65,8 +60,7 @@ pub fn counter_changes<'a>(before: &Snapshot, after: &'a Snapshot) -> Vec<Counte
         .counters
         .iter()
         .map(|counter| {
-            let gauge = GAUGES.contains(&counter.name.as_str())
-                || kb_gauges.contains(counter.name.as_str());
+            let gauge = is_gauge(&counter.name);
             let plain = earlier
                 .get(counter.name.as_str())
                 .map(|b| counter.value - b);

@@ -11,7 +11,7 @@ use crate::analyze::counter_delta::counter_changes;
 use crate::collect::enter_target;
 use crate::collect::procfs::Collector;
 use crate::render::counters::{
-    CounterRow, CountersView, SkippedPart, Unavailable, human, json, phrase_without_number,
+    CounterRow, CountersView, SkippedPart, Unavailable, human, json, netstat_wording,
 };
 use crate::snapshot::Snapshot;
 
@@ -92,9 +92,6 @@ fn build_view(args: &CountersArgs, before: Option<&Snapshot>, after: &Snapshot) 
         .map(|p| p.to_ascii_lowercase())
         .collect();
     let changes = before.map(|b| counter_changes(b, after));
-    // One index instead of a linear knowledge-base search per row.
-    let kb: std::collections::HashMap<&str, &crate::kb::CounterEntry> =
-        crate::kb::counters().iter().map(|e| (e.name, e)).collect();
     let mut rows = Vec::new();
     for (i, counter) in after.counters.iter().enumerate() {
         if !patterns.is_empty() && !patterns.iter().any(|p| name_matches(p, &counter.name)) {
@@ -111,10 +108,9 @@ fn build_view(args: &CountersArgs, before: Option<&Snapshot>, after: &Snapshot) 
             delta: change.and_then(|c| c.delta),
             per_second: change.and_then(|c| c.per_second),
             reset: change.is_some_and(|c| c.reset),
-            phrase: kb
-                .get(counter.name.as_str())
+            phrase: crate::kb::counter(&counter.name)
                 .and_then(|e| e.phrases.first())
-                .map(|p| phrase_without_number(p)),
+                .and_then(|p| netstat_wording(p, counter.value)),
         });
     }
     let mut notes = Vec::new();
@@ -128,6 +124,7 @@ fn build_view(args: &CountersArgs, before: Option<&Snapshot>, after: &Snapshot) 
         origin: after.origin.clone(),
         kernel: after.host.kernel.clone(),
         interval_s: before.and_then(|b| crate::analyze::counter_delta::elapsed_seconds(b, after)),
+        interval_requested: before.is_some(),
         rows,
         total: after.counters.len(),
         filter_note: (!notes.is_empty()).then(|| notes.join(", ")),

@@ -23,7 +23,10 @@ pub fn read_host_facts(paths: &ProcPaths) -> HostFacts {
     let hostname = read(&sys_dir.join("kernel").join("hostname"))
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty());
-    let cpus = read(&paths.sysfs_dir.join("devices/system/cpu/online"))
+    let cpus = paths
+        .sysfs_dir
+        .as_ref()
+        .and_then(|sys| read(&sys.join("devices/system/cpu/online")))
         .as_deref()
         .and_then(parse_cpu_list);
     let mem_bytes = read(&paths.proc_dir.join("meminfo"))

@@ -13,6 +13,9 @@ use super::Target;
 use super::sys::netns::enter_net_namespace;
 use crate::snapshot::{Origin, SourceStatus};
 
+/// The source id recorded when a target was reached another way than entering its namespace.
+pub const NETNS_ENTRY_SOURCE: &str = "netns_entry";
+
 /// The directories a target is read from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProcPaths {
@@ -24,8 +27,8 @@ pub struct ProcPaths {
     pub sys_dir: Result<PathBuf, String>,
     /// /proc (or DIR/proc): uptime, meminfo.
     pub proc_dir: PathBuf,
-    /// /sys (or DIR/sys): the list of online CPUs.
-    pub sysfs_dir: PathBuf,
+    /// /sys (or DIR/sys): the list of online CPUs; None when a tree has no sysfs part.
+    pub sysfs_dir: Option<PathBuf>,
     /// The link whose target names the network namespace (`net:[4026531840]`), when known.
     pub netns_link: Option<PathBuf>,
     /// True on a live kernel (the monotonic clock and the page size are this host's).
@@ -55,23 +58,31 @@ impl ProcPaths {
             net_dir,
             sys_dir: Ok(PathBuf::from("/proc/sys")),
             proc_dir: PathBuf::from("/proc"),
-            sysfs_dir: PathBuf::from("/sys"),
+            sysfs_dir: Some(PathBuf::from("/sys")),
             netns_link,
             live: true,
             note: None,
         }
     }
 
-    /// A captured tree: DIR/proc/net/..., DIR/proc/sys/..., DIR/sys/...
+    /// A captured tree: DIR/proc/net/..., DIR/proc/sys/..., DIR/sys/... When DIR has no
+    /// `proc` folder but looks like a proc mount itself (DIR/net/snmp or DIR/sys/net exists:
+    /// a container's /proc mounted elsewhere), DIR is taken as the proc folder.
     pub fn root(dir: &Path) -> Self {
-        let proc_dir = dir.join("proc");
+        let is_proc_mount = !dir.join("proc").is_dir()
+            && (dir.join("net").join("snmp").exists() || dir.join("sys").join("net").is_dir());
+        let proc_dir = if is_proc_mount {
+            dir.to_path_buf()
+        } else {
+            dir.join("proc")
+        };
         ProcPaths {
             origin: Origin::Root {
                 dir: dir.display().to_string(),
             },
             net_dir: proc_dir.join("net"),
             sys_dir: Ok(proc_dir.join("sys")),
-            sysfs_dir: dir.join("sys"),
+            sysfs_dir: (!is_proc_mount).then(|| dir.join("sys")),
             proc_dir,
             netns_link: None,
             live: false,
@@ -225,7 +236,7 @@ fn pid_fallback(
         });
     }
     let note = SourceStatus::missing(
-        "netns_entry",
+        NETNS_ENTRY_SOURCE,
         &ns_link.display().to_string(),
         format!(
             "could not enter the namespace ({reason}); counters were read from {} instead, \
@@ -240,7 +251,7 @@ fn pid_fallback(
             "not in the namespace of pid {pid} (could not enter it: {reason})"
         )),
         proc_dir: PathBuf::from("/proc"),
-        sysfs_dir: PathBuf::from("/sys"),
+        sysfs_dir: Some(PathBuf::from("/sys")),
         netns_link: Some(ns_link),
         live: true,
         note: Some(note),

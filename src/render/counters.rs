@@ -1,6 +1,8 @@
 //! Output of `netdoctor counters`: a readable table for humans, and the
 //! `netdoctor.counters/v1` JSON document.
 
+use std::fmt::Write as _;
+
 use serde_json::Value;
 
 use super::{Style, rate, thousands};
@@ -46,6 +48,8 @@ pub struct CountersView {
     pub kernel: Option<String>,
     /// Measured seconds between the two samples, when `--interval` was given.
     pub interval_s: Option<f64>,
+    /// `--interval` was given (even if the source had no clock to time the samples by).
+    pub interval_requested: bool,
     pub rows: Vec<CounterRow>,
     /// How many counters there were before filtering.
     pub total: usize,
@@ -64,6 +68,8 @@ pub fn human(view: &CountersView, style: Style) -> String {
     }
     match view.interval_s {
         Some(s) => heading.push_str(&format!(", two samples {s:.2} s apart")),
+        None if view.interval_requested => heading
+            .push_str(", two samples but no clock to time them (a captured tree): totals only"),
         None => heading.push_str(", totals since the counters started"),
     }
     out.push_str(&style.dim(&heading));
@@ -109,29 +115,30 @@ pub fn human(view: &CountersView, style: Style) -> String {
         out.push_str(&style.bold(&header));
         out.push('\n');
         for (i, row) in view.rows.iter().enumerate() {
-            let mut line = format!(
-                "{:<name_w$}  {:>value_w$}",
-                row.name,
-                values.get(i).map(String::as_str).unwrap_or_default()
-            );
+            let line_start = out.len();
+            let value = values.get(i).map(String::as_str).unwrap_or_default();
+            let _ = write!(out, "{:<name_w$}  {value:>value_w$}", row.name);
             if two {
                 let delta = deltas.get(i).map(String::as_str).unwrap_or_default();
-                let delta = format!("{delta:>delta_w$}");
-                let delta = if row.reset {
-                    style.yellow(&delta)
+                let rate = rates.get(i).map(String::as_str).unwrap_or_default();
+                if row.reset {
+                    let padded = format!("{delta:>delta_w$}");
+                    let _ = write!(out, "  {}  {rate:>rate_w$}", style.yellow(&padded));
                 } else {
-                    delta
-                };
-                line.push_str(&format!(
-                    "  {delta}  {:>rate_w$}",
-                    rates.get(i).map(String::as_str).unwrap_or_default()
-                ));
+                    let _ = write!(out, "  {delta:>delta_w$}  {rate:>rate_w$}");
+                }
             }
             if let Some(phrase) = &row.phrase {
-                line.push_str("  ");
-                line.push_str(&style.dim(phrase));
+                out.push_str("  ");
+                if style.color {
+                    out.push_str(&style.dim(phrase));
+                } else {
+                    out.push_str(phrase);
+                }
             }
-            out.push_str(line.trim_end());
+            // No trailing blanks when a row has no wording or rate.
+            let kept = out.get(line_start..).map_or(0, |l| l.trim_end().len());
+            out.truncate(line_start + kept);
             out.push('\n');
         }
         if let Some(note) = &view.filter_note {
@@ -245,6 +252,21 @@ pub fn json(view: &CountersView) -> String {
     text
 }
 
+/// The netstat -s wording to print beside a counter: a phrase that starts with the number
+/// loses it (the value is in its own column: "SYNs to LISTEN sockets dropped"), one with the
+/// number inside gets the value written in ("Default TTL is 64"), and one that names a state
+/// in words (`{s}`: "Forwarding is {s}") is not shown, since the word is not in the counter.
+pub fn netstat_wording(phrase: &str, value: CounterValue) -> Option<String> {
+    if phrase.contains("{s}") {
+        return None;
+    }
+    if phrase.starts_with("{n}") {
+        return Some(phrase_without_number(phrase)).filter(|p| !p.is_empty());
+    }
+    let text = phrase_without_number(&phrase.replace("{n}", &thousands(value)));
+    (!text.is_empty()).then_some(text)
+}
+
 /// A counter value as a JSON number; a value beyond 64 bits (never printed by a kernel, but
 /// possible in a damaged capture) becomes a string rather than losing precision.
 pub fn counter_json(value: CounterValue) -> Value {
@@ -257,14 +279,39 @@ pub fn counter_json(value: CounterValue) -> Value {
     }
 }
 
-/// A netstat -s phrase without its `{n}` placeholder: `"{n} SYNs to LISTEN sockets dropped"`
-/// → `"SYNs to LISTEN sockets dropped"`.
+/// A netstat -s phrase without its placeholders (`{n}` where the number stands, `{s}` where
+/// a word does): `"{n} SYNs to LISTEN sockets dropped"` → `"SYNs to LISTEN sockets dropped"`.
 pub fn phrase_without_number(phrase: &str) -> String {
-    phrase
-        .replace("{n}", " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    // The common shape, "{n} words", costs one copy.
+    if let Some(rest) = phrase.strip_prefix("{n} ")
+        && !rest.contains(['{', '\t', '\n'])
+        && !rest.contains("  ")
+    {
+        return rest.trim().to_string();
+    }
+    let mut out = String::with_capacity(phrase.len());
+    let mut rest = phrase;
+    while let Some(open) = rest.find('{') {
+        let (before, after) = rest.split_at(open);
+        out.push_str(before);
+        // `after` starts with `{`; a placeholder is `{` lowercase letters `}`.
+        let inner = after.get(1..).unwrap_or_default();
+        let placeholder_end = inner
+            .find('}')
+            .filter(|&close| inner.bytes().take(close).all(|b| b.is_ascii_lowercase()));
+        match placeholder_end {
+            Some(close) => {
+                out.push(' ');
+                rest = inner.get(close + 1..).unwrap_or_default();
+            }
+            None => {
+                out.push('{');
+                rest = inner;
+            }
+        }
+    }
+    out.push_str(rest);
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -276,6 +323,7 @@ mod tests {
             origin: Origin::Live,
             kernel: Some("6.18.0".into()),
             interval_s: interval,
+            interval_requested: interval.is_some(),
             rows: vec![CounterRow {
                 name: "TcpExtListenDrops".into(),
                 section: "TcpExt".into(),
@@ -314,6 +362,19 @@ mod tests {
         assert_eq!(doc["source"]["kind"], "live");
         let doc: Value = serde_json::from_str(&json(&view(None))).unwrap();
         assert!(doc["counters"][0].get("delta").is_none());
+    }
+
+    #[test]
+    fn wordings_beside_values() {
+        assert_eq!(
+            netstat_wording("{n} SYNs to LISTEN sockets dropped", 5).as_deref(),
+            Some("SYNs to LISTEN sockets dropped")
+        );
+        assert_eq!(
+            netstat_wording("Default TTL is {n}", 64).as_deref(),
+            Some("Default TTL is 64")
+        );
+        assert_eq!(netstat_wording("Forwarding is {s}", 2), None);
     }
 
     #[test]

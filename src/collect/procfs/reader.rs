@@ -20,7 +20,7 @@ use super::softnet::{parse_softnet_into, visit_softnet_counters};
 use super::{CounterSink, ParseError};
 use crate::collect::host::{parse_uptime, read_host_facts};
 use crate::collect::sys;
-use crate::collect::target::ProcPaths;
+use crate::collect::target::{NETNS_ENTRY_SOURCE, ProcPaths};
 use crate::snapshot::{
     Availability, Conntrack, HostFacts, SNAPSHOT_SCHEMA, Skipped, Snapshot, SourceStatus,
 };
@@ -94,6 +94,16 @@ impl Kind {
         matches!(self, Kind::Softnet | Kind::ConntrackStat)
     }
 
+    /// The index of this file's [`FastPath`] slot (the counter files with many fields).
+    fn fast_slot(self) -> Option<usize> {
+        match self {
+            Kind::Snmp => Some(0),
+            Kind::Netstat => Some(1),
+            Kind::Snmp6 => Some(2),
+            _ => None,
+        }
+    }
+
     /// A hint added to "absent".
     fn absent_hint(self) -> &'static str {
         match self {
@@ -148,6 +158,8 @@ pub struct Collector {
     fast: [FastPath; 3],
     /// The snapshot [`Collector::sample_ref`] reuses.
     own: Snapshot,
+    /// How many counters the last sample gave.
+    last_count: usize,
 }
 
 /// Initial buffer size: enough for the largest file (netstat, ≈8 KiB on 6.x) at once.
@@ -171,6 +183,7 @@ impl Collector {
             buf: vec![0; INITIAL_BUFFER],
             fast: Default::default(),
             own: Snapshot::default(),
+            last_count: 0,
         }
     }
 
@@ -198,6 +211,9 @@ impl Collector {
     /// Takes one sample into a new snapshot.
     pub fn sample(&mut self) -> Result<Snapshot, CollectError> {
         let mut snapshot = Snapshot::default();
+        // Room for as many counters as the last sample had (or a typical 6.x kernel's).
+        let expected = self.own.counters.len().max(self.last_count).max(512);
+        snapshot.counters.reserve_exact(expected);
         self.sample_impl(&mut snapshot, false)?;
         Ok(snapshot)
     }
@@ -253,52 +269,22 @@ impl Collector {
         state.conntrack.max = None;
         for (index, source) in self.files.iter().enumerate() {
             let mut skipped: Vec<Skipped> = Vec::new();
-            let result: Result<(), String> = read_source(source, &mut buf).and_then(|len| {
+            let mut slot = source.kind.fast_slot().and_then(|i| self.fast.get_mut(i));
+            let result = read_source(source, &mut buf).and_then(|len| {
                 let text = text_of(buf.get(..len).unwrap_or_default());
-                let fast_slot = match source.kind {
-                    Kind::Snmp => self.fast.get_mut(0),
-                    Kind::Netstat => self.fast.get_mut(1),
-                    Kind::Snmp6 => self.fast.get_mut(2),
-                    _ => None,
-                };
-                if let Some(slot) = fast_slot {
-                    if try_fast(source.kind, &text, slot, snapshot, state.sink_len, fast) {
-                        state.sink_len += slot.total;
-                        return Ok(());
-                    }
-                    let start = state.sink_len;
-                    let result = parse_into(
-                        source.kind,
-                        &text,
-                        &source.path,
-                        snapshot,
-                        &mut state,
-                        &mut skipped,
-                    );
-                    slot.valid = result.is_ok() && skipped.is_empty();
-                    slot.start = start;
-                    slot.total = state.sink_len - start;
-                    slot.layout = (fast && slot.valid && source.kind != Kind::Snmp6)
-                        .then(|| PairsLayout::of(&text));
-                    return result.map_err(|e| format!("parse error at {e}"));
-                }
-                parse_into(
-                    source.kind,
+                parse_source(
+                    source,
                     &text,
-                    &source.path,
                     snapshot,
                     &mut state,
                     &mut skipped,
+                    slot.as_deref_mut(),
+                    fast,
                 )
                 .map_err(|e| format!("parse error at {e}"))
             });
             if result.is_err() {
-                if let Some(slot) = match source.kind {
-                    Kind::Snmp => self.fast.get_mut(0),
-                    Kind::Netstat => self.fast.get_mut(1),
-                    Kind::Snmp6 => self.fast.get_mut(2),
-                    _ => None,
-                } {
+                if let Some(slot) = slot {
                     slot.valid = false;
                 }
                 if source.kind == Kind::ConntrackStat {
@@ -330,7 +316,7 @@ impl Collector {
             );
             status_count += 1;
         }
-        snapshot.sources.truncate(status_count);
+        drop_stale_statuses(&mut snapshot.sources, status_count);
         snapshot.sockstat.truncate(state.sockstat_used);
         if !state.softnet_read {
             snapshot.softnet.clear();
@@ -349,7 +335,7 @@ impl Collector {
         } else {
             snapshot.conntrack = None;
         }
-        sink.finish();
+        self.last_count = sink.finish();
 
         let counter_sources = self.files.len();
         let any_available = snapshot
@@ -390,6 +376,33 @@ struct SampleState {
     softnet_read: bool,
     conntrack: Conntrack,
     conntrack_seen: bool,
+}
+
+/// Parses one source's text into the snapshot: through the values-only fast path when its
+/// slot allows, else in full (and then records the file's shape in the slot).
+fn parse_source(
+    source: &SourceFile,
+    text: &str,
+    snapshot: &mut Snapshot,
+    state: &mut SampleState,
+    skipped: &mut Vec<Skipped>,
+    slot: Option<&mut FastPath>,
+    fast: bool,
+) -> Result<(), ParseError> {
+    let Some(slot) = slot else {
+        return parse_into(source.kind, text, &source.path, snapshot, state, skipped);
+    };
+    if try_fast(source.kind, text, slot, snapshot, state.sink_len, fast) {
+        state.sink_len += slot.total;
+        return Ok(());
+    }
+    let start = state.sink_len;
+    let result = parse_into(source.kind, text, &source.path, snapshot, state, skipped);
+    slot.valid = result.is_ok() && skipped.is_empty();
+    slot.start = start;
+    slot.total = state.sink_len - start;
+    slot.layout = (fast && slot.valid && source.kind != Kind::Snmp6).then(|| PairsLayout::of(text));
+    result
 }
 
 /// The fast path for snmp/netstat (same header lines as last time, in `fast` mode only: the
@@ -538,7 +551,13 @@ fn parse_into(
     }
 }
 
-/// Writes a source status at `index`, reusing the entry when name and path are unchanged.
+/// True for the source ids a collector writes (the counter files and `netns_entry`).
+fn is_collector_source(name: &str) -> bool {
+    name == NETNS_ENTRY_SOURCE || Kind::ALL.iter().any(|k| k.source_name() == name)
+}
+
+/// Writes a source status at `index`, reusing the entry when name and path are unchanged. A
+/// status some other collector put there (sock_diag, sysctl) is kept: the new one goes before it.
 fn set_status(
     sources: &mut Vec<SourceStatus>,
     index: usize,
@@ -551,6 +570,12 @@ fn set_status(
         Ok(()) => Availability::Available,
         Err(reason) => Availability::Missing { reason },
     };
+    let fresh = |status, skipped| SourceStatus {
+        name: name.to_string(),
+        path: path.to_string(),
+        status,
+        skipped,
+    };
     match sources.get_mut(index) {
         Some(existing) if existing.name == name && existing.path == path => {
             if existing.status != status {
@@ -558,19 +583,19 @@ fn set_status(
             }
             existing.skipped = skipped;
         }
-        Some(existing) => {
-            *existing = SourceStatus {
-                name: name.to_string(),
-                path: path.to_string(),
-                status,
-                skipped,
-            };
-        }
-        None => sources.push(SourceStatus {
-            name: name.to_string(),
-            path: path.to_string(),
-            status,
-            skipped,
-        }),
+        Some(existing) if is_collector_source(&existing.name) => *existing = fresh(status, skipped),
+        Some(_) => sources.insert(index, fresh(status, skipped)),
+        None => sources.push(fresh(status, skipped)),
     }
+}
+
+/// Keeps the first `ours` entries (this sample's) and every other collector's, dropping stale
+/// entries of ours left from an earlier sample of a different shape.
+fn drop_stale_statuses(sources: &mut Vec<SourceStatus>, ours: usize) {
+    let mut position = 0usize;
+    sources.retain(|s| {
+        let keep = position < ours || !is_collector_source(&s.name);
+        position += 1;
+        keep
+    });
 }
