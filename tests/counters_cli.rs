@@ -299,3 +299,98 @@ fn a_snapshot_reads_back_with_from() {
     let only = json_of(&out);
     assert!(only["sysctl"].is_null() && only["sockets"].is_null());
 }
+
+/// Runs netdoctor with a watchdog: a run that has not ended after 60 s is killed and the test
+/// fails (a FIFO read would otherwise hang the test run forever).
+fn run_with_watchdog(args: &[&str]) -> Output {
+    use std::time::{Duration, Instant};
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run netdoctor");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if child.try_wait().expect("wait for netdoctor").is_some() {
+            return child.wait_with_output().expect("netdoctor output");
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("netdoctor {args:?} still running after 60 s (blocked on a FIFO or device?)");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn make_fifo(path: &Path) {
+    let _ = std::fs::remove_file(path);
+    let status = Command::new("mkfifo").arg(path).status().expect("mkfifo");
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+fn replace_with_symlink(target: &str, link: &Path) {
+    let _ = std::fs::remove_file(link);
+    std::os::unix::fs::symlink(target, link).unwrap();
+}
+
+#[test]
+fn fifos_devices_and_huge_files_in_a_tree_are_refused_not_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(Path::new(CAPTURE), tmp.path());
+    let proc_dir = tmp.path().join("proc");
+    // Endless, blocking and oversized counter files.
+    replace_with_symlink("/dev/zero", &proc_dir.join("net/snmp"));
+    make_fifo(&proc_dir.join("net/snmp6"));
+    let huge = std::fs::File::create(proc_dir.join("net/netstat")).unwrap();
+    huge.set_len(17 << 20).unwrap(); // sparse: no disk used
+    drop(huge);
+    // Host facts and the uptime re-read with every sample.
+    make_fifo(&proc_dir.join("meminfo"));
+    make_fifo(&proc_dir.join("uptime"));
+    replace_with_symlink("/dev/zero", &proc_dir.join("sys/kernel/osrelease"));
+
+    let root = tmp.path().to_str().unwrap();
+    let out = run_with_watchdog(&["counters", "--root", root, "--json"]);
+    let doc = json_of(&out);
+    let reason = |name: &str| {
+        doc["unavailable"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["name"] == name)
+            .map(|u| u["reason"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("{name} not listed as unavailable: {doc}"))
+    };
+    let snmp = reason("snmp");
+    assert!(
+        snmp.contains("not a regular file (a character device)"),
+        "{snmp}"
+    );
+    let snmp6 = reason("snmp6");
+    assert!(snmp6.contains("not a regular file (a FIFO)"), "{snmp6}");
+    let netstat = reason("netstat");
+    assert!(netstat.contains("larger than 16 MiB"), "{netstat}");
+    // The other files are still read.
+    assert!(counter(&doc, "ConntrackCount").is_some(), "{doc}");
+    assert!(doc["kernel"].is_null(), "{doc}");
+
+    // The snapshot records the refusals as missing sources, and ends too.
+    let snap = json_of(&run_with_watchdog(&["snapshot", "--root", root]));
+    let sources = snap["sources"].as_array().unwrap();
+    let snmp = sources.iter().find(|s| s["name"] == "snmp").unwrap();
+    assert_eq!(snmp["status"]["state"], "missing");
+
+    // Socket tables are read the same way.
+    make_fifo(&proc_dir.join("net/tcp"));
+    replace_with_symlink("/dev/zero", &proc_dir.join("net/tcp6"));
+    let out = run_with_watchdog(&["sockets", "--root", root]);
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(all.contains("not a regular file"), "{all}");
+}

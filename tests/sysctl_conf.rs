@@ -400,7 +400,8 @@ fn fifos_and_devices_are_not_read() {
         &from_zero.files[0].state,
         FileState::Unreadable(r) if r.contains("character device")
     ));
-    let err = sysconf::read_regular_capped(Path::new("/dev/zero"), 16).unwrap_err();
+    let err =
+        netdoctor::collect::read::read_regular_capped(Path::new("/dev/zero"), 16).unwrap_err();
     assert!(err.to_string().contains("character device"), "{err}");
 }
 

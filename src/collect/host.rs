@@ -5,8 +5,8 @@
 
 use std::path::Path;
 
-use super::sys;
 use super::target::ProcPaths;
+use super::{read, sys};
 use crate::snapshot::HostFacts;
 
 /// Reads the facts that do not change between samples (uptime is left to the sampler).
@@ -51,12 +51,17 @@ pub fn read_host_facts(paths: &ProcPaths) -> HostFacts {
     }
 }
 
-/// Reads a small file with one read() into a 16 KiB buffer (proc files regenerate their whole
-/// text on every read, so growing a buffer read by read costs several generations), then
-/// keeps reading only if that one read filled the buffer.
+/// Largest host-fact file read (meminfo, the biggest, is a few kilobytes).
+pub const HOST_FILE_MAX: usize = 1 << 20;
+
+/// Reads a small regular file with one read() into a 16 KiB buffer (proc files regenerate
+/// their whole text on every read, so growing a buffer read by read costs several
+/// generations), then keeps reading only if that one read filled the buffer. None when the
+/// file is absent, not a regular file (a FIFO or a device in a captured tree) or larger than
+/// [`HOST_FILE_MAX`].
 pub fn read_small(path: &Path) -> Option<String> {
     use std::io::Read;
-    let mut file = std::fs::File::open(path).ok()?;
+    let mut file = read::open_regular(path).ok()?;
     let mut buf = vec![0u8; 16 * 1024];
     let mut filled = 0usize;
     loop {
@@ -66,6 +71,9 @@ pub fn read_small(path: &Path) -> Option<String> {
         filled += n;
         if n == 0 || n < wanted {
             break;
+        }
+        if buf.len() >= HOST_FILE_MAX {
+            return None;
         }
         buf.resize(buf.len() * 2, 0);
     }

@@ -6,6 +6,7 @@
 
 pub mod host;
 pub mod procfs;
+pub mod read;
 pub mod sockdiag;
 pub mod sys;
 pub mod sysconf;

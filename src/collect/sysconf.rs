@@ -29,6 +29,8 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::read::{CappedRead, io_reason, read_regular_capped};
+
 use crate::snapshot::Skipped;
 
 /// Directories systemd-sysctl reads, highest priority first.
@@ -498,82 +500,6 @@ fn resolve_in_root(root: &Path, system_path: &str) -> Result<Resolved, String> {
 /// Largest configuration file read; the rest of a bigger file is reported as skipped (real
 /// files are a few kilobytes: anything this large is a mistake or not a configuration file).
 pub const CONF_FILE_MAX: u64 = 16 << 20;
-
-/// The start of a file, read with a limit.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CappedRead {
-    /// At most the limit's worth of bytes.
-    pub bytes: Vec<u8>,
-    /// True when the file holds more than the limit.
-    pub truncated: bool,
-}
-
-/// Reads at most `cap` bytes of a regular file (links followed).
-///
-/// Anything else is refused before it is read: a FIFO would block the reader forever and a
-/// device such as /dev/zero never ends. The file is opened with O_NONBLOCK so that a FIFO put
-/// in place between the check and the open cannot block either, and the opened file is
-/// checked again.
-pub fn read_regular_capped(path: &Path, cap: u64) -> io::Result<CappedRead> {
-    use std::os::unix::fs::OpenOptionsExt;
-    check_regular(&fs::metadata(path)?)?;
-    let file = fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)?;
-    check_regular(&file.metadata()?)?;
-    let mut bytes = Vec::new();
-    file.take(cap.saturating_add(1)).read_to_end(&mut bytes)?;
-    let limit = usize::try_from(cap).unwrap_or(usize::MAX);
-    let truncated = bytes.len() > limit;
-    bytes.truncate(limit);
-    Ok(CappedRead { bytes, truncated })
-}
-
-/// An error unless the metadata is a regular file's; the error names what it is instead.
-fn check_regular(meta: &fs::Metadata) -> io::Result<()> {
-    use std::os::unix::fs::FileTypeExt;
-    let kind = meta.file_type();
-    if kind.is_file() {
-        return Ok(());
-    }
-    if kind.is_dir() {
-        return Err(io::Error::from(io::ErrorKind::IsADirectory));
-    }
-    let what = if kind.is_fifo() {
-        "a FIFO"
-    } else if kind.is_char_device() {
-        "a character device"
-    } else if kind.is_block_device() {
-        "a block device"
-    } else if kind.is_socket() {
-        "a socket"
-    } else {
-        "not a regular file"
-    };
-    Err(io::Error::new(
-        io::ErrorKind::InvalidInput,
-        format!("not a regular file ({what}): not read"),
-    ))
-}
-
-/// A short reason for an I/O error ("permission denied", "no such file or directory").
-pub fn io_reason(e: &io::Error) -> String {
-    match e.kind() {
-        io::ErrorKind::NotFound => "no such file or directory".to_string(),
-        io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        io::ErrorKind::IsADirectory => "is a directory".to_string(),
-        // Our own messages are already worded.
-        _ if e.raw_os_error().is_none() => e.to_string(),
-        _ => {
-            let text = e.to_string();
-            match text.find(" (os error") {
-                Some(cut) => text.get(..cut).unwrap_or(&text).to_lowercase(),
-                None => text.to_lowercase(),
-            }
-        }
-    }
-}
 
 /// Decides which loader applies to the system under `root`, and says why.
 pub fn detect_loader(root: &Path) -> LoaderChoice {

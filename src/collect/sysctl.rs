@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use crate::collect::ProcPaths;
 use crate::collect::host::read_host_facts;
+use crate::collect::read;
 use crate::collect::sockdiag::{self, CollectOptions, TcpState, ViewOptions};
 use crate::collect::sysconf::{
     self, ConfigSet, FileState, LoaderKind, dotted_to_path, glob_match, path_to_dotted,
@@ -66,7 +67,7 @@ pub enum LiveError {
 pub fn read_live(root: &Path, key: &str) -> Result<String, LiveError> {
     let path = sysconf::normalize_key(key).ok_or(LiveError::NoSuchKey)?;
     let fs_path = root.join("proc/sys").join(&path);
-    match sysconf::read_regular_capped(&fs_path, LIVE_VALUE_MAX) {
+    match read::read_regular_capped(&fs_path, LIVE_VALUE_MAX) {
         Ok(read) if read.truncated => Err(LiveError::Other(format!(
             "value longer than {} MiB: not read",
             LIVE_VALUE_MAX >> 20
@@ -76,7 +77,7 @@ pub fn read_live(root: &Path, key: &str) -> Result<String, LiveError> {
             io::ErrorKind::NotFound => LiveError::NoSuchKey,
             io::ErrorKind::PermissionDenied => LiveError::PermissionDenied,
             io::ErrorKind::IsADirectory => LiveError::Directory,
-            _ => LiveError::Other(sysconf::io_reason(&e)),
+            _ => LiveError::Other(read::io_reason(&e)),
         }),
     }
 }
@@ -360,7 +361,7 @@ pub fn build_view_with_keys(
         files,
         keys,
         unmatched_globs: unmatched.iter().map(to_snapshot_glob).collect(),
-        init_process: sysconf::read_regular_capped(&live_root.join("proc/1/comm"), 4096)
+        init_process: read::read_regular_capped(&live_root.join("proc/1/comm"), 4096)
             .ok()
             .map(|read| String::from_utf8_lossy(&read.bytes).trim().to_string())
             .filter(|s| !s.is_empty()),

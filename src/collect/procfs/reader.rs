@@ -19,6 +19,7 @@ use super::sockstat::parse_sockstat_into;
 use super::softnet::{parse_softnet_into, visit_softnet_counters};
 use super::{CounterSink, ParseError};
 use crate::collect::host::{parse_uptime, read_host_facts};
+use crate::collect::read::open_regular;
 use crate::collect::sys;
 use crate::collect::target::{NETNS_ENTRY_SOURCE, ProcPaths};
 use crate::snapshot::{
@@ -173,7 +174,7 @@ impl Collector {
             .iter()
             .map(|&kind| open_source(&paths, kind))
             .collect();
-        let uptime = File::open(paths.proc_dir.join("uptime")).ok();
+        let uptime = open_regular(&paths.proc_dir.join("uptime")).ok();
         let host = read_host_facts(&paths);
         Collector {
             paths,
@@ -432,7 +433,9 @@ fn try_fast(
     }
 }
 
-/// Opens one counter file, or says why it cannot be.
+/// Opens one counter file, or says why it cannot be. Only a regular file is opened (files
+/// under /proc are regular, of size 0): a FIFO or a device in a captured tree is refused here,
+/// once, so that the sampling loop needs no check of its own.
 fn open_source(paths: &ProcPaths, kind: Kind) -> SourceFile {
     let base: Result<&Path, String> = if kind.under_sys() {
         paths.sys_dir.as_deref().map_err(Clone::clone)
@@ -442,7 +445,7 @@ fn open_source(paths: &ProcPaths, kind: Kind) -> SourceFile {
     let (path, file) = match base {
         Ok(base) => {
             let path: PathBuf = base.join(kind.relative_path());
-            let file = File::open(&path).map_err(|e| open_reason(kind, &e));
+            let file = open_regular(&path).map_err(|e| open_reason(kind, &e));
             (path.display().to_string(), file)
         }
         Err(reason) => (format!("/proc/sys/{}", kind.relative_path()), Err(reason)),
@@ -450,7 +453,7 @@ fn open_source(paths: &ProcPaths, kind: Kind) -> SourceFile {
     SourceFile { kind, path, file }
 }
 
-/// "absent", "permission denied" or the error text.
+/// "absent", "permission denied" or the error text ("not a regular file (a FIFO): not read").
 fn open_reason(kind: Kind, e: &std::io::Error) -> String {
     match e.kind() {
         ErrorKind::NotFound => format!("absent{}", kind.absent_hint()),
@@ -459,13 +462,24 @@ fn open_reason(kind: Kind, e: &std::io::Error) -> String {
     }
 }
 
-/// Reads a whole source from offset 0 into `buf` (grown as needed); returns the length.
+/// Largest counter file read: real ones are tens of kilobytes (softnet_stat and
+/// stat/nf_conntrack grow with the CPU count); a bigger one is not a counter file.
+pub const COUNTER_FILE_MAX: usize = 16 << 20;
+
+/// Reads a whole source from offset 0 into `buf` (grown as needed, up to
+/// [`COUNTER_FILE_MAX`]); returns the length.
 fn read_source(source: &SourceFile, buf: &mut Vec<u8>) -> Result<usize, String> {
     let file = source.file.as_ref().map_err(Clone::clone)?;
     let until_zero = source.kind.read_until_zero();
     let mut filled = 0usize;
     loop {
         if filled == buf.len() {
+            if buf.len() >= COUNTER_FILE_MAX {
+                return Err(format!(
+                    "larger than {} MiB: not a counter file, not read",
+                    COUNTER_FILE_MAX >> 20
+                ));
+            }
             let grown = buf.len().max(4096) * 2;
             buf.resize(grown, 0);
         }

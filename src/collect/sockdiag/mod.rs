@@ -26,6 +26,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use crate::collect::ProcPaths;
+use crate::collect::read;
 use crate::collect::sys::netlink::SockDiagSocket;
 use crate::collect::sysctl;
 use crate::snapshot::SourceStatus;
@@ -257,7 +258,11 @@ fn collect_live_netlink(options: &ViewOptions) -> Result<SocketView, SocketsErro
     Ok(view)
 }
 
-/// Reads NET_DIR/tcp and NET_DIR/tcp6 (either may be absent, not both).
+/// Largest /proc/net/tcp or tcp6 read (150 bytes a socket: about 1.7 million sockets).
+pub const PROC_NET_TCP_MAX: u64 = 256 << 20;
+
+/// Reads NET_DIR/tcp and NET_DIR/tcp6 (either may be absent, not both), regular files only
+/// (a FIFO or a device in a captured tree is refused), at most [`PROC_NET_TCP_MAX`] bytes each.
 pub fn collect_from_proc(
     net_dir: &Path,
     options: &ViewOptions,
@@ -268,9 +273,18 @@ pub fn collect_from_proc(
     let mut first_error = None;
     for name in ["tcp", "tcp6"] {
         let path = net_dir.join(name);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => {
+        match read::read_regular_capped(&path, PROC_NET_TCP_MAX) {
+            Ok(read) => {
                 read_any = true;
+                if read.truncated {
+                    notes.push(format!(
+                        "{}: larger than {} MiB: only the first {} MiB read",
+                        path.display(),
+                        PROC_NET_TCP_MAX >> 20,
+                        PROC_NET_TCP_MAX >> 20
+                    ));
+                }
+                let text = String::from_utf8_lossy(&read.bytes);
                 let parsed = procnet::parse_proc_net_tcp(&text);
                 for skipped in parsed.skipped.iter().take(3) {
                     notes.push(format!(
