@@ -83,6 +83,12 @@ impl Kind {
         }
     }
 
+    /// True for the two /proc/sys values (nf_conntrack_count, nf_conntrack_max). They are not
+    /// read through `sysctl::read_live`, the reader of every other /proc/sys value, on purpose:
+    /// that opens, checks and closes the file on every call, while the sampling loop keeps
+    /// these open and re-reads them with one pread each sample (the open costs more than the
+    /// read). What can be shared is: the open goes through the same `read::open_regular`
+    /// check, and the value through `parse_conntrack_value`.
     fn under_sys(self) -> bool {
         matches!(self, Kind::ConntrackCount | Kind::ConntrackMax)
     }
