@@ -18,5 +18,6 @@ pub mod collect;
 pub mod ingest;
 pub mod kb;
 pub mod lab;
+pub mod parse;
 pub mod render;
 pub mod snapshot;

@@ -8,10 +8,8 @@ use std::process::Command;
 
 use netdoctor::collect::sockdiag::procnet::{parse_line, parse_proc_net_tcp};
 use netdoctor::collect::sockdiag::reply::parse_datagram;
-use netdoctor::collect::sockdiag::{
-    PortSettingError, TcpState, ViewOptions, collect_from_proc, parse_port_range,
-    parse_reserved_ports,
-};
+use netdoctor::collect::sockdiag::{TcpState, ViewOptions, collect_from_proc};
+use netdoctor::parse::{PortSettingError, parse_port_range, parse_reserved_ports};
 use proptest::prelude::*;
 
 const EXTERNAL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/external");

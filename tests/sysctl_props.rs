@@ -4,10 +4,8 @@
 //! and rendering never panic; and the port-range and reserved-ports parsers never panic and
 //! only return ranges whose low end is not above the high end.
 
-use netdoctor::analyze::rules::sysctl::{
-    self as rules, PortRangeError, parse_port_range, port_count,
-};
-use netdoctor::collect::sockdiag;
+use netdoctor::analyze::rules::sysctl::{self as rules, port_count};
+use netdoctor::parse::{PortSettingError, parse_port_range, parse_reserved_ports};
 use netdoctor::render::Style;
 use netdoctor::render::sysctl::{self as render, SysctlReport};
 use netdoctor::snapshot::sockets::{Listener, SocketView};
@@ -268,8 +266,8 @@ proptest! {
                 prop_assert!(low <= high);
                 prop_assert!((1..=65536).contains(&port_count(low, high)));
             }
-            Err(PortRangeError::Inverted { low, high }) => prop_assert!(low > high),
-            Err(PortRangeError::Malformed) => {}
+            Err(PortSettingError::LowAboveHigh { low, high }) => prop_assert!(low > high),
+            Err(_) => {}
         }
     }
 
@@ -280,7 +278,7 @@ proptest! {
             prop_assert_eq!(parsed, Ok((low, high)));
             prop_assert_eq!(port_count(low, high), u32::from(high - low) + 1);
         } else {
-            prop_assert_eq!(parsed, Err(PortRangeError::Inverted { low, high }));
+            prop_assert_eq!(parsed, Err(PortSettingError::LowAboveHigh { low, high }));
         }
     }
 
@@ -298,10 +296,10 @@ proptest! {
                 .collect::<Vec<_>>()
                 .join(",")),
     ]) {
-        if let Ok((low, high)) = sockdiag::parse_port_range(&text) {
+        if let Ok((low, high)) = parse_port_range(&text) {
             prop_assert!(low <= high);
         }
-        if let Ok(ranges) = sockdiag::parse_reserved_ports(&text) {
+        if let Ok(ranges) = parse_reserved_ports(&text) {
             prop_assert!(ranges.iter().all(|(low, high)| low <= high));
         }
     }

@@ -152,44 +152,15 @@ fn build_view(args: &CountersArgs, before: Option<&Snapshot>, after: &Snapshot) 
     }
 }
 
-/// Case-insensitive match of a lower-cased pattern: a glob when it has `*` or `?`, else a
-/// substring.
+/// Case-insensitive match of a lower-cased pattern: a glob(7) pattern (anchored at both ends)
+/// when it has `*` or `?`, else a substring.
 pub fn name_matches(pattern_lower: &str, name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     if pattern_lower.contains(['*', '?']) {
-        glob_matches(pattern_lower.as_bytes(), name.as_bytes())
+        crate::parse::glob_match(pattern_lower, &name)
     } else {
         name.contains(pattern_lower)
     }
-}
-
-/// `*` matches any run of characters, `?` one character; anchored at both ends.
-fn glob_matches(pattern: &[u8], text: &[u8]) -> bool {
-    let (mut p, mut t) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        match pattern.get(p) {
-            Some(b'*') => {
-                star = Some((p, t));
-                p += 1;
-            }
-            Some(&c) if c == b'?' || Some(&c) == text.get(t) => {
-                p += 1;
-                t += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    p = sp + 1;
-                    t = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    pattern
-        .get(p..)
-        .is_some_and(|rest| rest.iter().all(|&c| c == b'*'))
 }
 
 #[cfg(test)]

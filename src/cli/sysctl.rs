@@ -11,8 +11,9 @@ use clap::Args;
 use super::{EXIT_OK, OutputArgs, SourceArgs};
 use crate::analyze::finding::Evidence;
 use crate::analyze::rules::sysctl as rules;
-use crate::collect::sysconf::{self, glob_match};
+use crate::collect::sysconf;
 use crate::collect::{enter_target, sysctl as live};
+use crate::parse::glob_match;
 use crate::render::sysctl::{self as render, SysctlReport};
 use crate::snapshot::Origin;
 

@@ -279,87 +279,6 @@ pub fn is_glob(key: &str) -> bool {
     key.contains(['*', '?', '['])
 }
 
-/// glob(7) matching of one path component: `*`, `?`, `[abc]`, `[a-z]`, `[!x]`, `\x`.
-pub fn glob_match(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    let (mut pi, mut ti) = (0usize, 0usize);
-    let mut backtrack: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        let current = t.get(ti).copied();
-        let step = match (p.get(pi), current) {
-            (Some('*'), _) => {
-                backtrack = Some((pi, ti));
-                pi += 1;
-                continue;
-            }
-            (Some('?'), Some(_)) => Some(pi + 1),
-            (Some('['), Some(c)) => match match_class(&p, pi, c) {
-                Some((true, next)) => Some(next),
-                Some((false, _)) => None,
-                None if c == '[' => Some(pi + 1),
-                None => None,
-            },
-            (Some('\\'), Some(c)) => match p.get(pi + 1) {
-                Some(escaped) if *escaped == c => Some(pi + 2),
-                None if c == '\\' => Some(pi + 1),
-                _ => None,
-            },
-            (Some(pc), Some(c)) if *pc == c => Some(pi + 1),
-            _ => None,
-        };
-        match step {
-            Some(next) => {
-                pi = next;
-                ti += 1;
-            }
-            None => match backtrack {
-                Some((star_p, star_t)) => {
-                    pi = star_p + 1;
-                    ti = star_t + 1;
-                    backtrack = Some((star_p, star_t + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    while p.get(pi) == Some(&'*') {
-        pi += 1;
-    }
-    pi == p.len()
-}
-
-/// Matches `c` against the bracket expression starting at `p[start] == '['`. Returns
-/// (matched, index after `]`), or None when the bracket is not closed (then `[` is literal).
-fn match_class(p: &[char], start: usize, c: char) -> Option<(bool, usize)> {
-    let mut i = start + 1;
-    let negate = matches!(p.get(i), Some('!') | Some('^'));
-    if negate {
-        i += 1;
-    }
-    let mut matched = false;
-    let mut first = true;
-    loop {
-        let ch = *p.get(i)?;
-        if ch == ']' && !first {
-            return Some((matched != negate, i + 1));
-        }
-        first = false;
-        if p.get(i + 1) == Some(&'-') && p.get(i + 2).is_some_and(|e| *e != ']') {
-            let end = *p.get(i + 2)?;
-            if ch <= c && c <= end {
-                matched = true;
-            }
-            i += 3;
-        } else {
-            if ch == c {
-                matched = true;
-            }
-            i += 1;
-        }
-    }
-}
-
 /// What happened to one file the loader considered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileState {
@@ -987,17 +906,5 @@ mod tests {
         assert_eq!(parsed.exclusions.len(), 1);
         assert_eq!(parsed.skipped.len(), 1);
         assert_eq!(parsed.skipped[0].line, 7);
-    }
-
-    #[test]
-    fn glob_matching() {
-        assert!(glob_match("*", "eth0"));
-        assert!(glob_match("eth*", "eth0"));
-        assert!(!glob_match("eth*", "lo"));
-        assert!(glob_match("e?h[0-9]", "eth1"));
-        assert!(!glob_match("e?h[!0-9]", "eth1"));
-        assert!(glob_match("[", "["));
-        assert!(glob_match("a*b*c", "aXbYbc"));
-        assert!(!glob_match("a*b*c", "aXbYb"));
     }
 }

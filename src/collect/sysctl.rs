@@ -18,8 +18,9 @@ use crate::collect::host::read_host_facts;
 use crate::collect::read;
 use crate::collect::sockdiag::{self, CollectOptions, TcpState, ViewOptions};
 use crate::collect::sysconf::{
-    self, ConfigSet, FileState, LoaderKind, dotted_to_path, glob_match, path_to_dotted,
+    self, ConfigSet, FileState, LoaderKind, dotted_to_path, path_to_dotted,
 };
+use crate::parse::glob_match;
 use crate::snapshot::{
     Origin, Snapshot, SourceStatus, SysctlAssignment, SysctlFile, SysctlKey, SysctlView,
 };

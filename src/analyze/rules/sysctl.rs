@@ -12,6 +12,7 @@
 //! (to be unified with kb/sysctls.toml).
 
 use crate::analyze::finding::{Evidence, Finding, NotEvaluated, Severity};
+use crate::parse::{PortSettingError, parse_port_range};
 use crate::snapshot::{KernelVersion, Origin, Snapshot, SysctlAssignment, SysctlKey, SysctlView};
 
 /// Linux release that removed net.ipv4.tcp_tw_recycle (commit 4396e46187ca "tcp: remove
@@ -541,38 +542,6 @@ fn parse_int(text: &str) -> Option<i128> {
     }
 }
 
-/// Why an `ip_local_port_range` value is not a usable range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PortRangeError {
-    /// Not two port numbers (0..=65535) separated by whitespace.
-    Malformed,
-    /// Two ports, but the low end is above the high end: the kernel rejects the write.
-    Inverted { low: u16, high: u16 },
-}
-
-/// Parses `net.ipv4.ip_local_port_range` ("32768\t60999") into (low, high) ports.
-///
-/// Pure and public so that every area can share it (the sockets collector has a parser of
-/// its own for the same text; the two are to be unified).
-pub fn parse_port_range(text: &str) -> Result<(u16, u16), PortRangeError> {
-    let mut fields = text.split_whitespace();
-    let mut port = || -> Result<u16, PortRangeError> {
-        fields
-            .next()
-            .and_then(|t| t.parse::<u16>().ok())
-            .ok_or(PortRangeError::Malformed)
-    };
-    let low = port()?;
-    let high = port()?;
-    if fields.next().is_some() {
-        return Err(PortRangeError::Malformed);
-    }
-    if low > high {
-        return Err(PortRangeError::Inverted { low, high });
-    }
-    Ok((low, high))
-}
-
 /// How many ports an inclusive range holds (1..=65536).
 pub fn port_count(low: u16, high: u16) -> u32 {
     u32::from(high.saturating_sub(low)) + 1
@@ -918,7 +887,7 @@ fn drift_cause(entry: &SysctlKey, configured: &SysctlAssignment, live: &str) -> 
     if entry.key == "net.ipv4.ip_local_port_range"
         && matches!(
             parse_port_range(&configured.value),
-            Err(PortRangeError::Inverted { .. })
+            Err(PortSettingError::LowAboveHigh { .. })
         )
     {
         return (
@@ -1949,8 +1918,7 @@ fn port_range(ctx: &Ctx, out: &mut Evaluation) {
     };
     let (low, high) = match parse_port_range(&text) {
         Ok(range) => range,
-        Err(PortRangeError::Malformed) => return,
-        Err(PortRangeError::Inverted { low, high }) => {
+        Err(PortSettingError::LowAboveHigh { low, high }) => {
             // Only a configured value can be inverted: the kernel refuses such a write.
             out.findings.push(Finding {
                 id: "port-range-invalid".to_string(),
@@ -1979,6 +1947,8 @@ fn port_range(ctx: &Ctx, out: &mut Evaluation) {
             });
             return;
         }
+        // Not two ports: nothing to judge.
+        Err(_) => return,
     };
     let ports = port_count(low, high);
     if ports >= PORT_RANGE_NARROW {
@@ -2501,7 +2471,7 @@ mod tests {
         assert_eq!(parse_port_range("0 65535"), Ok((0, 65535)));
         assert_eq!(
             parse_port_range("5000 100"),
-            Err(PortRangeError::Inverted {
+            Err(PortSettingError::LowAboveHigh {
                 low: 5000,
                 high: 100
             })
@@ -2513,11 +2483,14 @@ mod tests {
             "1 2 3",
             "",
             "-1 5",
+            "+1 5",
             "a b",
         ] {
-            assert_eq!(
-                parse_port_range(bad),
-                Err(PortRangeError::Malformed),
+            assert!(
+                !matches!(
+                    parse_port_range(bad),
+                    Ok(_) | Err(PortSettingError::LowAboveHigh { .. })
+                ),
                 "{bad}"
             );
         }

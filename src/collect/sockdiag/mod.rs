@@ -12,7 +12,7 @@
 //! shapes sockets into the Snapshot's `SocketView`. The syscalls live in `collect::sys`.
 //! Settings (somaxconn, the ephemeral port range, reserved ports) are read through
 //! `collect::sysctl::read_live` and parsed by the pure [`parse_port_range`] and
-//! [`parse_reserved_ports`], which the sysctl rules reuse. Owners are returned as data
+//! [`parse_reserved_ports`] of `crate::parse`, which the sysctl rules share. Owners are returned as data
 //! (`ProcessOwner`); derived figures, alarm levels and words come from `analyze::sockets`.
 
 pub mod owners;
@@ -29,6 +29,7 @@ use crate::collect::ProcPaths;
 use crate::collect::read;
 use crate::collect::sys::netlink::SockDiagSocket;
 use crate::collect::sysctl;
+use crate::parse::{parse_port_range, parse_reserved_ports};
 use crate::snapshot::SourceStatus;
 use crate::snapshot::sockets::{ProcessOwner, SocketView, UnknownOwner};
 
@@ -397,111 +398,9 @@ pub fn read_settings(root: &Path, view: &mut SocketView) {
     };
 }
 
-/// Why a port setting (ip_local_port_range, ip_local_reserved_ports) could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PortSettingError {
-    #[error("empty")]
-    Empty,
-    #[error("expected two ports, LOW HIGH; found {0} fields")]
-    FieldCount(usize),
-    #[error("{0:?} is not a port number (0-65535)")]
-    NotAPort(String),
-    #[error("the low port {low} is above the high port {high}")]
-    LowAboveHigh { low: u16, high: u16 },
-    #[error("an empty item between commas")]
-    EmptyItem,
-}
-
-/// One port: ASCII digits only (no sign, no blanks), at most 65535.
-fn parse_port(text: &str) -> Result<u16, PortSettingError> {
-    let not_a_port = || PortSettingError::NotAPort(text.chars().take(24).collect());
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(not_a_port());
-    }
-    text.parse().map_err(|_| not_a_port())
-}
-
-fn ordered(low: u16, high: u16) -> Result<(u16, u16), PortSettingError> {
-    if low > high {
-        return Err(PortSettingError::LowAboveHigh { low, high });
-    }
-    Ok((low, high))
-}
-
-/// Parses net.ipv4.ip_local_port_range: "32768\t60999" → (32768, 60999). Two ports separated
-/// by blanks, low ≤ high (equal is one port, as the kernel allows). Pure; never panics.
-pub fn parse_port_range(text: &str) -> Result<(u16, u16), PortSettingError> {
-    let fields: Vec<&str> = text.split_ascii_whitespace().collect();
-    match fields.as_slice() {
-        [] => Err(PortSettingError::Empty),
-        [low, high] => ordered(parse_port(low)?, parse_port(high)?),
-        other => Err(PortSettingError::FieldCount(other.len())),
-    }
-}
-
-/// Parses net.ipv4.ip_local_reserved_ports as the kernel prints it: "8080,9000-9100" →
-/// [(8080, 8080), (9000, 9100)]; blank (nothing reserved) → []. Items are a port or LOW-HIGH
-/// with low ≤ high. Pure; never panics.
-pub fn parse_reserved_ports(text: &str) -> Result<Vec<(u16, u16)>, PortSettingError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(Vec::new());
-    }
-    text.split(',')
-        .map(|item| {
-            let item = item.trim();
-            if item.is_empty() {
-                return Err(PortSettingError::EmptyItem);
-            }
-            match item.split_once('-') {
-                Some((low, high)) => ordered(parse_port(low.trim())?, parse_port(high.trim())?),
-                None => parse_port(item).map(|port| (port, port)),
-            }
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn settings_parsers() {
-        assert_eq!(parse_port_range("32768\t60999\n"), Ok((32768, 60999)));
-        assert_eq!(parse_port_range("1024 1024"), Ok((1024, 1024)));
-        assert_eq!(
-            parse_port_range("60999 32768"),
-            Err(PortSettingError::LowAboveHigh {
-                low: 60999,
-                high: 32768
-            })
-        );
-        assert_eq!(parse_port_range(""), Err(PortSettingError::Empty));
-        assert_eq!(
-            parse_port_range("1 2 3"),
-            Err(PortSettingError::FieldCount(3))
-        );
-        assert!(matches!(
-            parse_port_range("1 65536"),
-            Err(PortSettingError::NotAPort(_))
-        ));
-        assert!(matches!(
-            parse_port_range("+1 2"),
-            Err(PortSettingError::NotAPort(_))
-        ));
-        assert_eq!(parse_reserved_ports("\n"), Ok(vec![]));
-        assert_eq!(
-            parse_reserved_ports("8080,9000-9100\n"),
-            Ok(vec![(8080, 8080), (9000, 9100)])
-        );
-        assert!(parse_reserved_ports("x").is_err());
-        assert!(parse_reserved_ports("9100-9000").is_err());
-        assert_eq!(
-            parse_reserved_ports("80,,90"),
-            Err(PortSettingError::EmptyItem)
-        );
-        assert!(parse_reserved_ports("70000").is_err());
-    }
 
     #[test]
     fn settings_are_read_through_sysctl_read_live() {
