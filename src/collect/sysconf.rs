@@ -72,9 +72,6 @@ const PROCPS_BINARIES: &[&str] = &[
 /// How deep a chain of symbolic links may go before we give up (like the kernel's 40).
 const MAX_LINK_HOPS: usize = 40;
 
-/// Longest text kept of a skipped line.
-const SKIPPED_TEXT_MAX: usize = 120;
-
 /// Which program's rules decide what the files mean.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -164,7 +161,7 @@ pub fn parse_sysctl_conf_full(text: &str, file: &str) -> ParsedConf {
             .any(|c| c == '\u{FFFD}' || (c.is_control() && c != '\t' && c != '\r'))
         {
             out.skipped
-                .push(skipped(line_no, "binary data, not text", raw));
+                .push(Skipped::new(line_no, "binary data, not text", raw));
             continue;
         }
         let (ignore_failure, rest) = match line.strip_prefix('-') {
@@ -179,10 +176,10 @@ pub fn parse_sysctl_conf_full(text: &str, file: &str) -> ParsedConf {
                         file: file.to_string(),
                         line: line_no,
                     }),
-                    None => out.skipped.push(skipped(line_no, "empty key", raw)),
+                    None => out.skipped.push(Skipped::new(line_no, "empty key", raw)),
                 }
             } else {
-                out.skipped.push(skipped(
+                out.skipped.push(Skipped::new(
                     line_no,
                     "not an assignment (no '='): the loaders ignore it",
                     raw,
@@ -193,12 +190,15 @@ pub fn parse_sysctl_conf_full(text: &str, file: &str) -> ParsedConf {
         let raw_key = raw_key.trim();
         if raw_key.chars().any(char::is_whitespace) {
             out.skipped
-                .push(skipped(line_no, "the key contains whitespace", raw));
+                .push(Skipped::new(line_no, "the key contains whitespace", raw));
             continue;
         }
         let Some(key) = normalize_key(raw_key) else {
-            out.skipped
-                .push(skipped(line_no, "empty key, or `.`/`..` in its path", raw));
+            out.skipped.push(Skipped::new(
+                line_no,
+                "empty key, or `.`/`..` in its path",
+                raw,
+            ));
             continue;
         };
         out.assignments.push(ConfAssignment {
@@ -210,25 +210,6 @@ pub fn parse_sysctl_conf_full(text: &str, file: &str) -> ParsedConf {
         });
     }
     out
-}
-
-fn skipped(line: usize, reason: &str, text: &str) -> Skipped {
-    let mut shown = String::new();
-    for c in text.trim_end_matches(['\r', '\n']).chars() {
-        if shown.chars().count() >= SKIPPED_TEXT_MAX {
-            break;
-        }
-        if c.is_control() && c != '\t' {
-            shown.extend(c.escape_default());
-        } else {
-            shown.push(c);
-        }
-    }
-    Skipped {
-        line,
-        reason: reason.to_string(),
-        text: shown,
-    }
 }
 
 /// Turns a key as written in a file into its /proc/sys path form (`net/ipv4/tcp_mem`).

@@ -264,6 +264,35 @@ pub struct Skipped {
     pub text: String,
 }
 
+impl Skipped {
+    /// The longest offending text kept, in bytes.
+    pub const TEXT_MAX: usize = 120;
+
+    /// A skipped piece of input. The text loses its line end, control characters other than
+    /// tab are shown escaped (`\u{1b}`), and it is cut to at most [`Skipped::TEXT_MAX`] bytes
+    /// on a character boundary.
+    pub fn new(line: usize, reason: impl Into<String>, text: &str) -> Self {
+        let mut shown = String::new();
+        for c in text.trim_end_matches(['\r', '\n']).chars() {
+            let before = shown.len();
+            if c.is_control() && c != '\t' {
+                shown.extend(c.escape_default());
+            } else {
+                shown.push(c);
+            }
+            if shown.len() > Self::TEXT_MAX {
+                shown.truncate(before);
+                break;
+            }
+        }
+        Skipped {
+            line,
+            reason: reason.into(),
+            text: shown,
+        }
+    }
+}
+
 /// One counter, named by the nstat convention.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Counter {

@@ -11,7 +11,7 @@
 //! (from the first row, not summed), `ConntrackCount` (nf_conntrack_count) and
 //! `ConntrackMax` (nf_conntrack_max).
 
-use super::{CounterSink, ParseError, is_name, nothing_parsed, set_string, skipped, tokens};
+use super::{CounterSink, ParseError, is_name, nothing_parsed, set_string, tokens};
 use crate::snapshot::{Conntrack, ConntrackCpu, Counter, Skipped};
 
 /// Parsed per-CPU rows with what was skipped.
@@ -93,11 +93,11 @@ pub fn parse_nf_conntrack_stat_into(
         }
         cpu.fields.truncate(kept);
         if bad {
-            skipped_out.push(skipped(line_no, "not a row of hex values", line));
+            skipped_out.push(Skipped::new(line_no, "not a row of hex values", line));
             continue;
         }
         if value_count != name_count {
-            skipped_out.push(skipped(
+            skipped_out.push(Skipped::new(
                 line_no,
                 format!("{name_count} names but {value_count} values; kept the first {kept}"),
                 line,

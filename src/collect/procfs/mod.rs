@@ -52,22 +52,6 @@ pub struct ParsedCounters {
     pub skipped: Vec<Skipped>,
 }
 
-/// The longest piece of offending text kept in a [`Skipped`] entry.
-const SKIPPED_TEXT_MAX: usize = 120;
-
-/// Builds a [`Skipped`] entry, cutting the text at a character boundary.
-pub(crate) fn skipped(line: usize, reason: impl Into<String>, text: &str) -> Skipped {
-    let mut end = text.len().min(SKIPPED_TEXT_MAX);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    Skipped {
-        line,
-        reason: reason.into(),
-        text: text.get(..end).unwrap_or_default().to_string(),
-    }
-}
-
 /// Turns "nothing parsed" into an error that names the first problem, or `Empty`.
 pub(crate) fn nothing_parsed(file: &str, skipped: &[Skipped]) -> ParseError {
     match skipped.first() {
@@ -243,9 +227,15 @@ mod tests {
     #[test]
     fn skipped_text_is_cut_on_a_char_boundary() {
         let text = "é".repeat(100);
-        let s = skipped(3, "x", &text);
-        assert!(s.text.len() <= SKIPPED_TEXT_MAX);
+        let s = Skipped::new(3, "x", &text);
+        assert!(s.text.len() <= Skipped::TEXT_MAX);
+        assert_eq!(s.text, "é".repeat(60));
         assert_eq!(s.line, 3);
+        // Line ends dropped, control characters escaped, tabs kept; an escape is never cut.
+        let s = Skipped::new(1, "y", "a\tb\u{1b}c\r\n");
+        assert_eq!(s.text, "a\tb\\u{1b}c");
+        let s = Skipped::new(1, "y", &format!("{}\u{7}", "x".repeat(117)));
+        assert_eq!(s.text, "x".repeat(117));
     }
 
     #[test]

@@ -13,8 +13,7 @@
 //! rest is reported as skipped, with the line number.
 
 use super::{
-    CounterSink, ParseError, ParsedCounters, is_name, nothing_parsed, parse_decimal, skipped,
-    tokens,
+    CounterSink, ParseError, ParsedCounters, is_name, nothing_parsed, parse_decimal, tokens,
 };
 use crate::snapshot::{Counter, CounterValue, Skipped};
 
@@ -65,12 +64,16 @@ pub fn visit_snmp_pairs(
             continue;
         }
         let Some((section, rest)) = trimmed.split_once(':') else {
-            skipped_out.push(skipped(line_no, "not a `Section: ...` line", trimmed));
+            skipped_out.push(Skipped::new(line_no, "not a `Section: ...` line", trimmed));
             continue;
         };
         let section = section.trim_end();
         if !is_name(section) {
-            skipped_out.push(skipped(line_no, "not a section name before ':'", trimmed));
+            skipped_out.push(Skipped::new(
+                line_no,
+                "not a section name before ':'",
+                trimmed,
+            ));
             continue;
         }
         let first = tokens(rest).next();
@@ -81,7 +84,7 @@ pub fn visit_snmp_pairs(
                 continue;
             }
             if let Some(old) = pending.take() {
-                skipped_out.push(skipped(
+                skipped_out.push(Skipped::new(
                     old.line,
                     format!("{} header without a value line", old.section),
                     old.names,
@@ -98,13 +101,13 @@ pub fn visit_snmp_pairs(
             Some(h) if h.section == section => h,
             other => {
                 if let Some(old) = other {
-                    skipped_out.push(skipped(
+                    skipped_out.push(Skipped::new(
                         old.line,
                         format!("{} header without a value line", old.section),
                         old.names,
                     ));
                 }
-                skipped_out.push(skipped(
+                skipped_out.push(Skipped::new(
                     line_no,
                     format!("{section} values without a header line"),
                     trimmed,
@@ -125,12 +128,12 @@ pub fn visit_snmp_pairs(
                             emit(section, name, v);
                             emitted += 1;
                         }
-                        (false, _) => skipped_out.push(skipped(
+                        (false, _) => skipped_out.push(Skipped::new(
                             header.line,
                             format!("{section}: not a field name"),
                             name,
                         )),
-                        (true, None) => skipped_out.push(skipped(
+                        (true, None) => skipped_out.push(Skipped::new(
                             line_no,
                             format!("{section}{name}: not a decimal number"),
                             value,
@@ -143,7 +146,7 @@ pub fn visit_snmp_pairs(
             }
         }
         if name_count != value_count {
-            skipped_out.push(skipped(
+            skipped_out.push(Skipped::new(
                 line_no,
                 format!(
                     "{section}: {name_count} names but {value_count} values; kept the first {}",
@@ -154,7 +157,7 @@ pub fn visit_snmp_pairs(
         }
     }
     if let Some(old) = pending {
-        skipped_out.push(skipped(
+        skipped_out.push(Skipped::new(
             old.line,
             format!("{} header without a value line", old.section),
             old.names,

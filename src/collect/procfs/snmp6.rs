@@ -4,8 +4,7 @@
 //! including its first `6` (`Ip6`, `Icmp6`, `Udp6`, `UdpLite6`), or `Snmp6` when there is none.
 
 use super::{
-    CounterSink, ParseError, ParsedCounters, is_name, nothing_parsed, parse_decimal, skipped,
-    tokens,
+    CounterSink, ParseError, ParsedCounters, is_name, nothing_parsed, parse_decimal, tokens,
 };
 use crate::snapshot::{Counter, CounterValue, Skipped};
 
@@ -58,13 +57,15 @@ pub fn visit_snmp6(
                 }
                 emitted += 1;
             }
-            (false, _, _) => skipped_out.push(skipped(line_no, "not a counter name", line.trim())),
-            (true, None, _) => skipped_out.push(skipped(
+            (false, _, _) => {
+                skipped_out.push(Skipped::new(line_no, "not a counter name", line.trim()))
+            }
+            (true, None, _) => skipped_out.push(Skipped::new(
                 line_no,
                 format!("{name}: expected one decimal value"),
                 line.trim(),
             )),
-            (true, Some(_), Some(_)) => skipped_out.push(skipped(
+            (true, Some(_), Some(_)) => skipped_out.push(Skipped::new(
                 line_no,
                 format!("{name}: more than one value"),
                 line.trim(),

@@ -7,7 +7,7 @@
 //!
 //! These are levels, not counters, so they are kept apart from `Snapshot::counters`.
 
-use super::{ParseError, is_name, nothing_parsed, set_string, skipped, tokens};
+use super::{ParseError, is_name, nothing_parsed, set_string, tokens};
 use crate::snapshot::{Skipped, SockstatLine};
 
 /// Parsed sockstat lines with what was skipped.
@@ -50,7 +50,7 @@ pub fn parse_sockstat_into(
             continue;
         }
         let Some((protocol, rest)) = trimmed.split_once(':') else {
-            skipped_out.push(skipped(
+            skipped_out.push(Skipped::new(
                 line_no,
                 "not a `PROTO: key value ...` line",
                 trimmed,
@@ -58,7 +58,11 @@ pub fn parse_sockstat_into(
             continue;
         };
         if !is_name(protocol) {
-            skipped_out.push(skipped(line_no, "not a protocol name before ':'", trimmed));
+            skipped_out.push(Skipped::new(
+                line_no,
+                "not a protocol name before ':'",
+                trimmed,
+            ));
             continue;
         }
         if *used == lines.len() {
@@ -75,7 +79,7 @@ pub fn parse_sockstat_into(
         let mut words = tokens(rest);
         while let Some(key) = words.next() {
             let Some(value) = words.next() else {
-                skipped_out.push(skipped(
+                skipped_out.push(Skipped::new(
                     line_no,
                     format!("{protocol}: `{key}` has no value"),
                     trimmed,
@@ -93,7 +97,7 @@ pub fn parse_sockstat_into(
                     }
                     kept += 1;
                 }
-                _ => skipped_out.push(skipped(
+                _ => skipped_out.push(Skipped::new(
                     line_no,
                     format!("{protocol}: `{key} {value}` is not a name and a number"),
                     trimmed,

@@ -13,7 +13,7 @@
 //! `SoftnetDropped`, `SoftnetTimeSqueeze`, `SoftnetCpuCollision`, `SoftnetReceivedRps` and
 //! `SoftnetFlowLimitCount` (the last two only when some row has the column).
 
-use super::{CounterSink, ParseError, nothing_parsed, skipped, tokens};
+use super::{CounterSink, ParseError, nothing_parsed, tokens};
 use crate::snapshot::{Counter, Skipped, SoftnetCpu};
 
 /// The fewest columns any kernel prints.
@@ -68,7 +68,7 @@ pub fn parse_softnet_into(
             }
         }
         if let Some(token) = bad {
-            skipped_out.push(skipped(
+            skipped_out.push(Skipped::new(
                 line_no,
                 format!("`{token}` is not a 32-bit hex value"),
                 trimmed,
@@ -76,7 +76,7 @@ pub fn parse_softnet_into(
             continue;
         }
         if cpu.columns.len() < SOFTNET_MIN_COLUMNS {
-            skipped_out.push(skipped(
+            skipped_out.push(Skipped::new(
                 line_no,
                 format!(
                     "expected at least {SOFTNET_MIN_COLUMNS} hex columns, found {}",

@@ -37,11 +37,9 @@ pub fn parse_proc_net_tcp(text: &str) -> ProcNetTcp {
         }
         match parse_line(trimmed) {
             Ok(socket) => out.sockets.push(socket),
-            Err(reason) => out.skipped.push(Skipped {
-                line: index + 1,
-                reason: reason.to_string(),
-                text: trimmed.chars().take(120).collect(),
-            }),
+            Err(reason) => out
+                .skipped
+                .push(Skipped::new(index + 1, reason.to_string(), trimmed)),
         }
     }
     out
