@@ -83,14 +83,10 @@ pub fn counter_changes<'a>(before: &Snapshot, after: &'a Snapshot) -> Vec<Counte
         .collect()
 }
 
-/// For `Softnet*` counters: the sum of per-CPU deltas with u32 wrap-around, when both
-/// samples list the same CPUs in the same order. None otherwise.
-fn softnet_wrapping_delta(
-    name: &str,
-    before: &[SoftnetCpu],
-    after: &[SoftnetCpu],
-) -> Option<CounterValue> {
-    let column: fn(&SoftnetCpu) -> Option<u32> = match name {
+/// The per-CPU softnet column a derived `Softnet*` counter sums (None for other names, and
+/// for a column an older kernel does not print).
+pub fn softnet_column(name: &str) -> Option<fn(&SoftnetCpu) -> Option<u32>> {
+    Some(match name {
         "SoftnetProcessed" => |c| Some(c.processed),
         "SoftnetDropped" => |c| Some(c.dropped),
         "SoftnetTimeSqueeze" => |c| Some(c.time_squeeze),
@@ -98,7 +94,17 @@ fn softnet_wrapping_delta(
         "SoftnetReceivedRps" => |c| c.received_rps,
         "SoftnetFlowLimitCount" => |c| c.flow_limit_count,
         _ => return None,
-    };
+    })
+}
+
+/// For `Softnet*` counters: the sum of per-CPU deltas with u32 wrap-around, when both
+/// samples list the same CPUs in the same order. None otherwise.
+fn softnet_wrapping_delta(
+    name: &str,
+    before: &[SoftnetCpu],
+    after: &[SoftnetCpu],
+) -> Option<CounterValue> {
+    let column = softnet_column(name)?;
     if before.len() != after.len() || before.is_empty() {
         return None;
     }

@@ -15,8 +15,9 @@
 //!   offered where the counters really started at boot (not for a namespace, whose counters
 //!   start when it was created).
 
+use crate::analyze::counter_delta::softnet_column;
 use crate::analyze::finding::Evidence;
-use crate::snapshot::{CounterValue, Origin, Snapshot, SoftnetCpu};
+use crate::snapshot::{CounterValue, Origin, Snapshot};
 
 /// One or two snapshots of the same origin.
 #[derive(Debug, Clone, Copy)]
@@ -130,9 +131,6 @@ pub struct SoftnetCpuDelta {
     pub processed: u64,
     pub dropped: u64,
     pub time_squeeze: u64,
-    /// Totals in the later sample (32-bit: they may have wrapped since boot).
-    pub dropped_total: u32,
-    pub time_squeeze_total: u32,
 }
 
 impl<'a> Window<'a> {
@@ -239,23 +237,15 @@ impl<'a> Window<'a> {
         before: &Snapshot,
         after_total: CounterValue,
     ) -> Change {
-        let column: fn(&SoftnetCpu) -> Option<u32> = match name {
-            "SoftnetProcessed" => |c| Some(c.processed),
-            "SoftnetDropped" => |c| Some(c.dropped),
-            "SoftnetTimeSqueeze" => |c| Some(c.time_squeeze),
-            "SoftnetCpuCollision" => |c| Some(c.cpu_collision),
-            "SoftnetReceivedRps" => |c| c.received_rps,
-            "SoftnetFlowLimitCount" => |c| c.flow_limit_count,
-            _ => {
-                return match before.counter(name) {
-                    None => Change::NewInLaterSample,
-                    Some(b) if after_total < b => Change::Reset {
-                        before: b,
-                        after: after_total,
-                    },
-                    Some(b) => Change::Delta(after_total - b),
-                };
-            }
+        let Some(column) = softnet_column(name) else {
+            return match before.counter(name) {
+                None => Change::NewInLaterSample,
+                Some(b) if after_total < b => Change::Reset {
+                    before: b,
+                    after: after_total,
+                },
+                Some(b) => Change::Delta(after_total - b),
+            };
         };
         if self.rebooted_between() {
             let b = before.counter(name).unwrap_or(0);
@@ -298,8 +288,6 @@ impl<'a> Window<'a> {
                     processed: u64::from(row.processed.wrapping_sub(old.processed)),
                     dropped: u64::from(row.dropped.wrapping_sub(old.dropped)),
                     time_squeeze: u64::from(row.time_squeeze.wrapping_sub(old.time_squeeze)),
-                    dropped_total: row.dropped,
-                    time_squeeze_total: row.time_squeeze,
                 })
             })
             .collect()
