@@ -2,8 +2,9 @@
 //! (/proc/net/snmp, /proc/net/netstat, /proc/net/snmp6, /proc/net/stat/nf_conntrack) and in
 //! every counter file of the external fixture corpus (../shared/fixtures/external).
 //!
-//! Files are read with a small parser of their own here, independent of netdoctor's collector,
-//! so a collector bug cannot hide a gap. A section is asserted only when the knowledge-base
+//! Files are read with netdoctor's own pure parsers (`collect::procfs::visit_*`/`parse_*`), the
+//! ones the collector and `--from` use, so the names checked are the names netdoctor shows;
+//! the parsers' own tests (procfs_fixtures, procfs_props) pin what they read. A section is asserted only when the knowledge-base
 //! file that should describe it exists (kb/counters/tcpext.toml for TcpExt ...): until then
 //! the names it lacks are printed, not failed on.
 
@@ -12,9 +13,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use netdoctor::collect::ProcPaths;
-use netdoctor::collect::procfs::Collector;
+use netdoctor::collect::procfs::{self, Collector};
 use netdoctor::kb;
-use netdoctor::snapshot::Origin;
+use netdoctor::snapshot::{Conntrack, Origin};
 
 const MANIFEST: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -38,82 +39,46 @@ fn kb_file_for(section: &str) -> Option<&'static str> {
     }
 }
 
-/// (section, field) pairs of a /proc/net/snmp or /proc/net/netstat style text: pairs of lines
-/// `Section: Name1 Name2 ...` / `Section: v1 v2 ...`. Only header lines are used.
-fn paired_names(text: &str) -> Vec<(String, String)> {
+/// (section, field) pairs of a /proc/net/snmp or /proc/net/netstat style text, through
+/// netdoctor's own pair parser. Lines it cannot read (ttar metadata in the fixtures) are
+/// skipped, not failed on.
+fn paired_names(text: &str) -> Names {
     let mut out = Vec::new();
-    let mut header_next = true;
-    let mut last_section = String::new();
-    for line in text.lines() {
-        let Some((section, rest)) = line.split_once(':') else {
-            continue;
-        };
-        let section = section.trim();
-        if section.is_empty() || !section.chars().all(|c| c.is_ascii_alphanumeric()) {
-            continue;
-        }
-        // Header and value lines alternate; a value line starts with a number or a minus.
-        let first = rest.split_whitespace().next().unwrap_or("");
-        let is_values = first
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_digit() || c == '-');
-        if is_values {
-            header_next = true;
-            continue;
-        }
-        if !header_next && section == last_section {
-            continue;
-        }
-        for field in rest.split_whitespace() {
-            out.push((section.to_string(), field.to_string()));
-        }
-        last_section = section.to_string();
-        header_next = false;
-    }
+    let _ = procfs::visit_snmp_pairs(
+        text,
+        "snmp",
+        &mut |section, field, _| out.push((section.to_string(), field.to_string())),
+        &mut Vec::new(),
+    );
     out
 }
 
-/// (section, field) pairs of a /proc/net/snmp6 text: `Ip6InReceives   1234` lines. The
-/// section is the name up to and including the first `6` (Ip6, Icmp6, Udp6, UdpLite6).
-fn snmp6_names(text: &str) -> Vec<(String, String)> {
+/// (section, field) pairs of a /proc/net/snmp6 text (`Ip6InReceives   1234` lines).
+fn snmp6_names(text: &str) -> Names {
     let mut out = Vec::new();
-    for line in text.lines() {
-        let mut parts = line.split_whitespace();
-        let (Some(name), Some(value)) = (parts.next(), parts.next()) else {
-            continue;
-        };
-        if !name.chars().all(|c| c.is_ascii_alphanumeric()) || value.parse::<u64>().is_err() {
-            continue; // ttar metadata such as "Mode: 644"
-        }
-        if let Some(pos) = name.find('6') {
-            out.push((name[..=pos].to_string(), name[pos + 1..].to_string()));
-        }
-    }
+    let _ = procfs::visit_snmp6(
+        text,
+        "snmp6",
+        &mut |section, field, _| out.push((section.to_string(), field.to_string())),
+        &mut Vec::new(),
+    );
     out
 }
 
-/// Conntrack ids from the header line of /proc/net/stat/nf_conntrack.
-fn conntrack_names(text: &str) -> Vec<(String, String)> {
-    let Some(header) = text.lines().next() else {
+/// Conntrack ids of /proc/net/stat/nf_conntrack, as the collector derives them.
+fn conntrack_names(text: &str) -> Names {
+    let Ok(parsed) = procfs::parse_nf_conntrack_stat(text, "nf_conntrack") else {
         return Vec::new();
     };
-    header
-        .split_whitespace()
-        .map(|column| {
-            let camel: String = column
-                .split('_')
-                .map(|part| {
-                    let mut chars = part.chars();
-                    match chars.next() {
-                        Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
-                        None => String::new(),
-                    }
-                })
-                .collect();
-            ("Conntrack".to_string(), camel)
-        })
-        .collect()
+    let conntrack = Conntrack {
+        per_cpu: parsed.per_cpu,
+        ..Conntrack::default()
+    };
+    let mut out = Vec::new();
+    procfs::visit_conntrack_counters(&conntrack, &mut |section, field, _| {
+        out.push((section.to_string(), field.to_string()))
+    });
+    out
 }
 
 /// Which parser a file needs, judged by its name.
@@ -367,7 +332,7 @@ fn every_icmp_type_has_an_entry_in_both_directions() {
 }
 
 #[test]
-fn local_parsers_read_both_layouts() {
+fn the_parsers_read_both_layouts() {
     let snmp = "Ip: Forwarding DefaultTTL\nIp: 1 64\nIcmpMsg: InType3 OutType3\nIcmpMsg: 5 6\n\
                 IcmpMsg: InType8\nIcmpMsg: 1\nTcp: MaxConn\nTcp: -1\n";
     let names = paired_names(snmp);
