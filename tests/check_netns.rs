@@ -7,7 +7,6 @@
 //! sysctl changed (net.core.somaxconn) is changed inside a namespace created here. Traffic stays
 //! on the namespace's loopback; every loop is bounded in count and time.
 
-use std::fs::File;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::process::{Command, Output};
@@ -18,61 +17,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
+#[path = "support/netns.rs"]
+mod netns;
 
-/// Why the test cannot run here, if it cannot.
-fn skip_reason() -> Option<String> {
-    // `id -u` rather than libc::geteuid, so the test needs no unsafe code.
-    let uid = Command::new("id").arg("-u").output().ok()?;
-    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
-        return Some("needs root (network namespaces)".to_string());
-    }
-    let ip = Command::new("ip").arg("-V").output();
-    if ip.map(|o| !o.status.success()).unwrap_or(true) {
-        return Some("needs iproute2 (`ip`)".to_string());
-    }
-    None
-}
-
-macro_rules! skip_unless_root {
-    ($name:expr) => {
-        if let Some(reason) = skip_reason() {
-            println!("SKIP {}: {reason}", $name);
-            return;
-        }
-    };
-}
-
-/// A network namespace that is deleted when dropped.
-struct Netns {
-    name: String,
-}
-
-impl Netns {
-    fn new() -> Netns {
-        let name = format!(
-            "nd-check-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        );
-        run(&["ip", "netns", "add", &name]);
-        let ns = Netns { name };
-        run(&["ip", "-n", &ns.name, "link", "set", "lo", "up"]);
-        ns
-    }
-
-    fn file(&self) -> File {
-        File::open(format!("/run/netns/{}", self.name)).expect("open the namespace file")
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .output();
-    }
-}
+use netns::{Netns, skip_unless_root_and};
 
 fn run(args: &[&str]) {
     let output = Command::new(args[0])
@@ -135,8 +83,10 @@ fn warnings_or_worse(doc: &Value) -> Vec<String> {
 
 #[test]
 fn a_quiet_namespace_is_ok() {
-    skip_unless_root!("a_quiet_namespace_is_ok");
-    let ns = Netns::new();
+    if skip_unless_root_and("a_quiet_namespace_is_ok", &["ip"]) {
+        return;
+    }
+    let ns = Netns::create("check");
     let (code, doc, _) = check(&ns, "1");
     assert_eq!(code, 0, "{doc:#}");
     assert_eq!(doc["status"], "ok");
@@ -185,8 +135,10 @@ fn one_exchange(addr: SocketAddr) -> bool {
 
 #[test]
 fn a_busy_healthy_namespace_is_ok() {
-    skip_unless_root!("a_busy_healthy_namespace_is_ok");
-    let ns = Netns::new();
+    if skip_unless_root_and("a_busy_healthy_namespace_is_ok", &["ip"]) {
+        return;
+    }
+    let ns = Netns::create("check");
     let stop = Arc::new(AtomicBool::new(false));
     let served = Arc::new(AtomicUsize::new(0));
     let (addr_tx, addr_rx) = mpsc::channel();
@@ -245,8 +197,10 @@ fn a_busy_healthy_namespace_is_ok() {
 
 #[test]
 fn an_accept_queue_overflow_gives_listen_overflow() {
-    skip_unless_root!("an_accept_queue_overflow_gives_listen_overflow");
-    let ns = Netns::new();
+    if skip_unless_root_and("an_accept_queue_overflow_gives_listen_overflow", &["ip"]) {
+        return;
+    }
+    let ns = Netns::create("check");
     // Cap every accept queue in this namespace at 1.
     run(&[
         "ip",

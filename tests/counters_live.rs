@@ -7,62 +7,20 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::os::unix::fs::MetadataExt;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_netdoctor");
-static NEXT: AtomicUsize = AtomicUsize::new(0);
 
-/// A network namespace that is deleted (with its helper processes killed) on drop.
-struct Netns {
-    name: String,
-    children: Vec<Child>,
-}
+#[path = "support/netns.rs"]
+mod netns;
 
-impl Netns {
-    fn create() -> Netns {
-        let name = format!(
-            "nd-procfs-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::SeqCst)
-        );
-        let ns = Netns {
-            name,
-            children: Vec::new(),
-        };
-        assert!(sh("ip", &["netns", "add", &ns.name]).status.success());
-        assert!(
-            sh("ip", &["-n", &ns.name, "link", "set", "lo", "up"])
-                .status
-                .success()
-        );
-        ns
-    }
-
-    fn exec(&self, program: &str, args: &[&str]) -> Output {
-        let mut all = vec!["netns", "exec", &self.name, program];
-        all.extend_from_slice(args);
-        sh("ip", &all)
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        for child in &mut self.children {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .status();
-    }
-}
+use netns::{Netns, skip_unless_root_and};
 
 fn sh(program: &str, args: &[&str]) -> Output {
     Command::new(program)
@@ -70,33 +28,6 @@ fn sh(program: &str, args: &[&str]) -> Output {
         .env("NO_COLOR", "1")
         .output()
         .unwrap_or_else(|e| panic!("{program}: {e}"))
-}
-
-/// Why this test cannot run here, if it cannot.
-fn skip_reason() -> Option<String> {
-    let uid = Command::new("id").arg("-u").output().ok()?;
-    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
-        return Some("needs root (network namespaces)".into());
-    }
-    for tool in ["ip", "nstat", "netstat"] {
-        let found = Command::new("sh")
-            .args(["-c", &format!("command -v {tool}")])
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !found {
-            return Some(format!("{tool} is not installed"));
-        }
-    }
-    None
-}
-
-macro_rules! skip_unless_root {
-    ($test:expr) => {
-        if let Some(reason) = skip_reason() {
-            println!("SKIP {}: {reason}", $test);
-            return;
-        }
-    };
 }
 
 /// Runs `work` on a fresh thread that has entered the namespace (so its sockets live there).
@@ -236,8 +167,13 @@ fn netstat_s(ns: &Netns) -> HashMap<String, i64> {
 
 #[test]
 fn counters_in_a_netns_equal_nstat_and_netstat() {
-    skip_unless_root!("counters_in_a_netns_equal_nstat_and_netstat");
-    let ns = Netns::create();
+    if skip_unless_root_and(
+        "counters_in_a_netns_equal_nstat_and_netstat",
+        &["ip", "nstat", "netstat"],
+    ) {
+        return;
+    }
+    let ns = Netns::create("procfs");
     in_netns(&ns, || traffic(10, 20));
     std::thread::sleep(Duration::from_millis(300));
 
@@ -274,9 +210,14 @@ fn counters_in_a_netns_equal_nstat_and_netstat() {
 
 #[test]
 fn interval_rates_count_real_datagrams() {
-    skip_unless_root!("interval_rates_count_real_datagrams");
-    let ns = Netns::create();
-    let child = Command::new(BIN)
+    if skip_unless_root_and(
+        "interval_rates_count_real_datagrams",
+        &["ip", "nstat", "netstat"],
+    ) {
+        return;
+    }
+    let ns = Netns::create("procfs");
+    let mut child = Command::new(BIN)
         .args([
             "counters",
             "--netns",
@@ -288,15 +229,31 @@ fn interval_rates_count_real_datagrams() {
             "UdpInDatagrams",
         ])
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // The first sample follows the opening of the counter files within microseconds: wait
-    // until the child holds /proc/.../net/snmp open (bounded), then a little more.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !holds_snmp_open(child.id()) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
+    // Traffic only once the child says its first sample is taken (bounded wait).
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("first sample taken") {
+                let _ = sender.send(());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    if receiver.recv_timeout(Duration::from_secs(30)).is_err() {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!(
+            "no first-sample line within 30 s: {}",
+            reader.join().unwrap_or_default()
+        );
     }
-    std::thread::sleep(Duration::from_millis(200));
     in_netns(&ns, || traffic(0, 200));
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
@@ -308,15 +265,6 @@ fn interval_rates_count_real_datagrams() {
     assert_eq!(c["delta"], 200);
     let rate = c["per_second"].as_f64().unwrap();
     assert!((rate - 200.0 / elapsed).abs() < 1e-6, "{rate}");
-}
-
-/// True when process `pid` has a /proc/.../net/snmp file open.
-fn holds_snmp_open(pid: u32) -> bool {
-    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
-        return false;
-    };
-    fds.flatten()
-        .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|target| target.ends_with("net/snmp")))
 }
 
 /// Waits until `pid` is inside the namespace (`ip netns exec` enters, then execs).
@@ -336,15 +284,20 @@ fn wait_in_netns(ns: &Netns, pid: u32) {
 
 #[test]
 fn pid_target_and_unprivileged_fallback() {
-    skip_unless_root!("pid_target_and_unprivileged_fallback");
-    let mut ns = Netns::create();
+    if skip_unless_root_and(
+        "pid_target_and_unprivileged_fallback",
+        &["ip", "nstat", "netstat"],
+    ) {
+        return;
+    }
+    let mut ns = Netns::create("procfs");
     in_netns(&ns, || traffic(3, 5));
     let sleeper = Command::new("ip")
         .args(["netns", "exec", &ns.name, "sleep", "60"])
         .spawn()
         .unwrap();
     let pid = sleeper.id();
-    ns.children.push(sleeper);
+    ns.adopt(sleeper);
     wait_in_netns(&ns, pid);
     let inode = std::fs::metadata(format!("/run/netns/{}", ns.name))
         .unwrap()
@@ -403,16 +356,13 @@ fn pid_target_and_unprivileged_fallback() {
 
 #[test]
 fn conntrack_counters_follow_the_namespace() {
-    skip_unless_root!("conntrack_counters_follow_the_namespace");
-    let has_nft = Command::new("sh")
-        .args(["-c", "command -v nft"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_nft {
-        println!("SKIP conntrack_counters_follow_the_namespace: nft is not installed");
+    if skip_unless_root_and(
+        "conntrack_counters_follow_the_namespace",
+        &["ip", "nstat", "netstat", "nft"],
+    ) {
         return;
     }
-    let ns = Netns::create();
+    let ns = Netns::create("procfs");
     // One stateful rule makes conntrack track this namespace's flows (only here).
     for cmd in [
         "add table inet nd",
@@ -461,8 +411,13 @@ fn conntrack_counters_follow_the_namespace() {
 
 #[test]
 fn snapshot_of_a_netns_holds_its_sockets_and_sysctls() {
-    skip_unless_root!("snapshot_of_a_netns_holds_its_sockets_and_sysctls");
-    let ns = Netns::create();
+    if skip_unless_root_and(
+        "snapshot_of_a_netns_holds_its_sockets_and_sysctls",
+        &["ip", "nstat", "netstat"],
+    ) {
+        return;
+    }
+    let ns = Netns::create("procfs");
     // A listener held open inside the namespace while the snapshot is taken.
     let listener = in_netns(&ns, || TcpListener::bind("127.0.0.1:0").unwrap());
     let port = listener.local_addr().unwrap().port();

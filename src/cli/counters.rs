@@ -64,6 +64,9 @@ pub fn run(args: CountersArgs) -> anyhow::Result<i32> {
     let view = match interval {
         None => build_view(&args, None, &first),
         Some(seconds) => {
+            // Says the wait has begun (stderr, so JSON on stdout stays clean); scripts and
+            // tests that make traffic between the samples wait for this line.
+            eprintln!("netdoctor: first sample taken; the second follows in {seconds} s");
             std::thread::sleep(Duration::from_secs_f64(seconds));
             let second = collector.sample()?;
             build_view(&args, Some(&first), &second)
