@@ -12,14 +12,17 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
+#[path = "support/netns.rs"]
+mod netns;
+
+use netns::{Netns, skip_unless_root_and};
+
 const HOLDER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/sockhold.py");
 const NETDOCTOR: &str = env!("CARGO_BIN_EXE_netdoctor");
 /// Longest any one command (ip, ss, nft, netdoctor) may run before it is killed.
@@ -82,62 +85,8 @@ fn output_within(command: &mut Command, input: &[u8]) -> Output {
     }
 }
 
-/// True when `tool` is on the PATH.
-fn has_tool(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool} >/dev/null")])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
-}
-
-/// Why this test cannot run here, if it cannot: it needs root (network namespaces), ip, ss,
-/// python3 and the `extra` tools. Fails closed: if the uid cannot be read, the test skips.
-fn missing_requirement(extra: &[&str]) -> Option<String> {
-    let uid = match Command::new("id").arg("-u").output() {
-        Ok(output) if output.status.success() => {
-            String::from_utf8_lossy(&output.stdout).trim().to_string()
-        }
-        Ok(_) | Err(_) => return Some("cannot tell whether we are root (`id -u` failed)".into()),
-    };
-    if uid != "0" {
-        return Some("needs root (network namespaces)".to_string());
-    }
-    ["ip", "ss", "python3"]
-        .iter()
-        .chain(extra)
-        .find(|tool| !has_tool(tool))
-        .map(|tool| format!("needs {tool}"))
-}
-
-/// Returns from the test, printing `SKIP <test>: <reason>`, when it cannot run here.
-macro_rules! require {
-    ($test:expr $(, $tool:expr)*) => {
-        if let Some(reason) = missing_requirement(&[$($tool),*]) {
-            eprintln!("SKIP {}: {reason}", $test);
-            return;
-        }
-    };
-}
-
-/// A network namespace removed on drop (also when the test panics).
-struct Netns {
-    name: String,
-}
-
+/// Test-specific actions on the shared namespace guard.
 impl Netns {
-    fn create() -> Netns {
-        let name = format!(
-            "nd-sockets-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        );
-        run("ip", &["netns", "add", &name]);
-        let ns = Netns { name };
-        run("ip", &["-n", &ns.name, "link", "set", "lo", "up"]);
-        ns
-    }
-
     fn sysctl(&self, key: &str, value: &str) {
         run(
             "ip",
@@ -210,16 +159,6 @@ impl Netns {
     }
 }
 
-impl Drop for Netns {
-    fn drop(&mut self) {
-        // Not `output_within`: a panic inside drop during unwinding would abort the run.
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .stdin(Stdio::null())
-            .status();
-    }
-}
-
 /// A holder process, killed on drop.
 struct Holder {
     child: Child,
@@ -260,8 +199,13 @@ fn ss_listener(ns: &Netns, local: &str) -> (u64, u64) {
 
 #[test]
 fn full_accept_queue_shows_queue_5_backlog_4_like_ss() {
-    require!("full_accept_queue_shows_queue_5_backlog_4_like_ss");
-    let ns = Netns::create();
+    if skip_unless_root_and(
+        "full_accept_queue_shows_queue_5_backlog_4_like_ss",
+        &["ip", "ss", "python3"],
+    ) {
+        return;
+    }
+    let ns = Netns::create("sockets");
     let _holder = ns.hold(&["L", "127.0.0.1", "8080", "4", "C", "127.0.0.1", "8080", "5"]);
     let doc = ns.netdoctor_json(&["--listen"]);
     assert_eq!(doc["schema"], "netdoctor.sockets/v1");
@@ -288,8 +232,10 @@ fn full_accept_queue_shows_queue_5_backlog_4_like_ss() {
 
 #[test]
 fn ipv6_listener_full_queue_like_ss() {
-    require!("ipv6_listener_full_queue_like_ss");
-    let ns = Netns::create();
+    if skip_unless_root_and("ipv6_listener_full_queue_like_ss", &["ip", "ss", "python3"]) {
+        return;
+    }
+    let ns = Netns::create("sockets");
     let _holder = ns.hold(&["L", "::1", "8080", "4", "C", "::1", "8080", "5"]);
     let doc = ns.netdoctor_json(&["--listen"]);
     let l = listener(&doc, "[::1]:8080");
@@ -302,8 +248,13 @@ fn ipv6_listener_full_queue_like_ss() {
 
 #[test]
 fn backlog_65535_under_somaxconn_1024_is_capped() {
-    require!("backlog_65535_under_somaxconn_1024_is_capped", "sysctl");
-    let ns = Netns::create();
+    if skip_unless_root_and(
+        "backlog_65535_under_somaxconn_1024_is_capped",
+        &["ip", "ss", "python3", "sysctl"],
+    ) {
+        return;
+    }
+    let ns = Netns::create("sockets");
     ns.sysctl("net.core.somaxconn", "1024");
     let _holder = ns.hold(&[
         "L",
@@ -329,8 +280,13 @@ fn backlog_65535_under_somaxconn_1024_is_capped() {
 
 #[test]
 fn narrow_port_range_shows_usage_ratio() {
-    require!("narrow_port_range_shows_usage_ratio", "sysctl");
-    let ns = Netns::create();
+    if skip_unless_root_and(
+        "narrow_port_range_shows_usage_ratio",
+        &["ip", "ss", "python3", "sysctl"],
+    ) {
+        return;
+    }
+    let ns = Netns::create("sockets");
     ns.sysctl("net.ipv4.ip_local_port_range", "40000 40049");
     ns.sysctl("net.ipv4.ip_local_reserved_ports", "40000-40009");
     let _holder = ns.hold(&[
@@ -377,8 +333,10 @@ fn our_state_name(ss_state: &str) -> &str {
 
 #[test]
 fn state_counts_agree_with_ss() {
-    require!("state_counts_agree_with_ss");
-    let ns = Netns::create();
+    if skip_unless_root_and("state_counts_agree_with_ss", &["ip", "ss", "python3"]) {
+        return;
+    }
+    let ns = Netns::create("sockets");
     let _holder = ns.hold(&[
         "L",
         "127.0.0.1",
@@ -438,8 +396,13 @@ fn state_counts_agree_with_ss() {
 
 #[test]
 fn syn_recv_counted_per_listener_like_ss() {
-    require!("syn_recv_counted_per_listener_like_ss", "nft");
-    let ns = Netns::create();
+    if skip_unless_root_and(
+        "syn_recv_counted_per_listener_like_ss",
+        &["ip", "ss", "python3", "nft"],
+    ) {
+        return;
+    }
+    let ns = Netns::create("sockets");
     // Drop the handshake's final ACK to port 8080 inside this namespace: clients believe they
     // are connected, the listener keeps request sockets in SYN-RECV.
     let rules = "table inet nd_synrecv {\n chain input {\n  type filter hook input priority 0;\n  tcp dport 8080 tcp flags & (syn | ack) == ack drop\n }\n}\n";
@@ -488,8 +451,13 @@ fn syn_recv_counted_per_listener_like_ss() {
 
 #[test]
 fn reuseport_group_is_shown_together() {
-    require!("reuseport_group_is_shown_together");
-    let ns = Netns::create();
+    if skip_unless_root_and(
+        "reuseport_group_is_shown_together",
+        &["ip", "ss", "python3"],
+    ) {
+        return;
+    }
+    let ns = Netns::create("sockets");
     let _holder = ns.hold(&[
         "R",
         "127.0.0.1",

@@ -9,60 +9,21 @@
 
 use std::fs;
 use std::os::unix::fs::symlink;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
+#[path = "support/netns.rs"]
+mod netns;
 
-/// A network namespace that is deleted when dropped (also on panic).
-struct Netns(String);
+use netns::{Netns, has_tool, root_and_tools_missing};
 
-impl Netns {
-    fn create() -> Result<Self, String> {
-        let name = format!(
-            "nd-sysctl-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        );
-        let status = Command::new("ip")
-            .args(["netns", "add", &name])
-            .status()
-            .map_err(|e| format!("ip netns add: {e}"))?;
-        if !status.success() {
-            return Err(format!("ip netns add {name} failed"));
-        }
-        Ok(Netns(name))
-    }
-
-    fn exec(&self, args: &[&str]) -> std::process::Output {
-        let mut all = vec!["netns", "exec", self.0.as_str()];
-        all.extend_from_slice(args);
-        Command::new("ip")
-            .args(&all)
-            .output()
-            .unwrap_or_else(|e| panic!("ip {all:?}: {e}"))
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
-    }
-}
-
+/// Why these tests cannot run here: root and the tools, then the mount points the loaders'
+/// directories are bind-mounted over.
 fn skip_reason() -> Option<String> {
-    // SAFETY-free check of the effective user: `id -u`.
-    let uid = Command::new("id").arg("-u").output().ok()?;
-    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
-        return Some("needs root".into());
-    }
-    for tool in ["ip", "unshare", "mount", "sh"] {
-        if which(tool).is_none() {
-            return Some(format!("{tool} not found"));
-        }
+    if let Some(reason) = root_and_tools_missing(&["ip", "unshare", "mount", "sh"]) {
+        return Some(reason);
     }
     if !Path::new("/etc/sysctl.d").is_dir() || !Path::new("/usr/lib/sysctl.d").is_dir() {
         return Some("/etc/sysctl.d or /usr/lib/sysctl.d missing (mount points)".into());
@@ -74,14 +35,6 @@ fn skip_reason() -> Option<String> {
         return Some("/etc/sysctl.conf missing (mount point)".into());
     }
     None
-}
-
-fn which(tool: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|p| p.join(tool))
-            .find(|p| p.is_file())
-    })
 }
 
 fn write(root: &Path, path: &str, text: &str) {
@@ -223,15 +176,10 @@ set +e
 exit 0
 "
     );
-    ns.exec(&[
+    ns.exec(
         "unshare",
-        "-m",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        &script,
-    ])
+        &["-m", "--propagation", "private", "sh", "-c", &script],
+    )
 }
 
 /// True when /lib/sysctl.d exists and is not /usr/lib/sysctl.d reached through a link.
@@ -248,13 +196,10 @@ fn lib_sysctl_d_is_separate() -> bool {
 
 fn netdoctor_json(ns: &Netns, tree: &Path) -> Value {
     let tree_arg = tree.display().to_string();
-    let out = ns.exec(&[
+    let out = ns.exec(
         env!("CARGO_BIN_EXE_netdoctor"),
-        "sysctl",
-        "--root",
-        &tree_arg,
-        "--json",
-    ]);
+        &["sysctl", "--root", &tree_arg, "--json"],
+    );
     assert!(
         out.status.success(),
         "netdoctor failed: {}",
@@ -274,7 +219,7 @@ fn agree(tool_binary: &str, marker: &str, test: &str) -> Option<Vec<(String, Str
         return None;
     }
     if !Path::new(tool_binary.split_whitespace().next().unwrap_or("")).exists()
-        && which(tool_binary.split_whitespace().next().unwrap_or("")).is_none()
+        && !has_tool(tool_binary.split_whitespace().next().unwrap_or(""))
     {
         println!("SKIP {test}: {tool_binary} not found");
         return None;
@@ -283,10 +228,11 @@ fn agree(tool_binary: &str, marker: &str, test: &str) -> Option<Vec<(String, Str
     build_tree(tree.path());
     // Make loader detection pick the tool under test.
     write(tree.path(), marker, "");
-    let ns = Netns::create().unwrap();
-    let veth = ns.exec(&[
-        "ip", "link", "add", "v0", "type", "veth", "peer", "name", "v1",
-    ]);
+    let ns = Netns::create("sysctl");
+    let veth = ns.exec(
+        "ip",
+        &["link", "add", "v0", "type", "veth", "peer", "name", "v1"],
+    );
     assert!(
         veth.status.success(),
         "veth: {}",
@@ -407,7 +353,7 @@ fn drift_causes_on_a_real_kernel() {
         println!("SKIP {TEST}: {reason}");
         return;
     }
-    if which("sysctl").is_none() {
+    if !has_tool("sysctl") {
         println!("SKIP {TEST}: procps sysctl not found");
         return;
     }
@@ -422,7 +368,7 @@ fn drift_causes_on_a_real_kernel() {
     write(root, "/etc/sysctl.conf", "");
     write(root, "/sbin/sysctl", "");
     link(root, "/proc", "/proc");
-    let ns = Netns::create().unwrap();
+    let ns = Netns::create("sysctl");
     let applied = apply(&ns, root, "sysctl -q --system --pattern '^net[.]'");
     let stderr = String::from_utf8_lossy(&applied.stderr);
     assert!(
@@ -434,7 +380,7 @@ fn drift_causes_on_a_real_kernel() {
         stderr.contains("tcp_tw_reuse"),
         "procps should report the failed write: {stderr}"
     );
-    let changed = ns.exec(&["sysctl", "-q", "-w", "net.ipv4.tcp_fin_timeout=44"]);
+    let changed = ns.exec("sysctl", &["-q", "-w", "net.ipv4.tcp_fin_timeout=44"]);
     assert!(changed.status.success());
     let doc = netdoctor_json(&ns, root);
     let drift: Vec<&Value> = doc["findings"]
@@ -462,11 +408,17 @@ fn netns_option_reads_that_namespace() {
         println!("SKIP {TEST}: {reason}");
         return;
     }
-    let ns = Netns::create().unwrap();
-    let set = ns.exec(&["sh", "-c", "echo 777 > /proc/sys/net/core/somaxconn"]);
+    let ns = Netns::create("sysctl");
+    let set = ns.exec("sh", &["-c", "echo 777 > /proc/sys/net/core/somaxconn"]);
     assert!(set.status.success());
     let out = Command::new(env!("CARGO_BIN_EXE_netdoctor"))
-        .args(["sysctl", "--netns", &ns.0, "--json", "net.core.somaxconn"])
+        .args([
+            "sysctl",
+            "--netns",
+            &ns.name,
+            "--json",
+            "net.core.somaxconn",
+        ])
         .output()
         .unwrap();
     assert_eq!(
@@ -504,18 +456,17 @@ fn capped_listener_raises_somaxconn_low() {
         println!("SKIP {TEST}: {reason}");
         return;
     }
-    if which("python3").is_none() {
+    if !has_tool("python3") {
         println!("SKIP {TEST}: python3 not found (it holds the listener)");
         return;
     }
-    let ns = Netns::create().unwrap();
-    let up = ns.exec(&["ip", "link", "set", "lo", "up"]);
-    assert!(up.status.success());
+    let ns = Netns::create("sysctl");
+    // (Netns::create brings the loopback up.)
     // A listener asking for a backlog of 10000; somaxconn (4096 in a new namespace on >= 5.4,
     // 128 before) cuts it. It lives at most 30 s.
     let script = "import socket,time\ns=socket.socket()\ns.bind(('127.0.0.1',7411))\ns.listen(10000)\nprint('ready',flush=True)\ntime.sleep(30)\n";
     let child = Command::new("ip")
-        .args(["netns", "exec", &ns.0, "python3", "-c", script])
+        .args(["netns", "exec", &ns.name, "python3", "-c", script])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -533,7 +484,13 @@ fn capped_listener_raises_somaxconn_low() {
         "listener did not start: {ready:?}"
     );
     let out = Command::new(env!("CARGO_BIN_EXE_netdoctor"))
-        .args(["sysctl", "--netns", &ns.0, "--json", "net.core.somaxconn"])
+        .args([
+            "sysctl",
+            "--netns",
+            &ns.name,
+            "--json",
+            "net.core.somaxconn",
+        ])
         .output()
         .unwrap();
     assert_eq!(
