@@ -127,11 +127,11 @@ fn twenty_digit_values() {
 
 #[test]
 fn ten_megabytes_of_input() {
-    // A valid file repeated to 10 MB: parsed whole, quickly, without panicking.
+    // A valid file repeated to 10 MB: parsed whole without panicking. (No time limit is
+    // asserted: the benchmarks measure speed; a loaded test machine must not fail this.)
     let netstat = capture("netstat");
     let big = netstat.repeat(10 * 1024 * 1024 / netstat.len() + 1);
     assert!(big.len() >= 10 * 1024 * 1024);
-    let started = std::time::Instant::now();
     let p = parse_snmp_pairs(&big, "netstat").unwrap();
     assert!(p.counters.len() > 100_000);
     assert!(p.skipped.is_empty());
@@ -143,7 +143,6 @@ fn ten_megabytes_of_input() {
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
         .collect();
     all_parsers_survive(&String::from_utf8_lossy(&binary));
-    assert!(started.elapsed().as_secs() < 60);
 }
 
 mod small_parsers {
