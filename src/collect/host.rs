@@ -11,7 +11,7 @@ use crate::snapshot::HostFacts;
 
 /// Reads the facts that do not change between samples (uptime is left to the sampler).
 pub fn read_host_facts(paths: &ProcPaths) -> HostFacts {
-    let read = |p: &Path| read_small(p);
+    let read = |p: &Path| read_small(p, paths.live);
     let sys_dir = match &paths.sys_dir {
         Ok(dir) => dir.clone(),
         // Kernel release and hostname are not per network namespace: the host's are right.
@@ -57,11 +57,11 @@ pub const HOST_FILE_MAX: usize = 1 << 20;
 /// Reads a small regular file with one read() into a 16 KiB buffer (proc files regenerate
 /// their whole text on every read, so growing a buffer read by read costs several
 /// generations), then keeps reading only if that one read filled the buffer. None when the
-/// file is absent, not a regular file (a FIFO or a device in a captured tree) or larger than
-/// [`HOST_FILE_MAX`].
-pub fn read_small(path: &Path) -> Option<String> {
+/// file is absent, larger than [`HOST_FILE_MAX`], or (not `live`: a captured tree) not a
+/// regular file, such as a FIFO or a device.
+pub fn read_small(path: &Path, live: bool) -> Option<String> {
     use std::io::Read;
-    let mut file = read::open_regular(path).ok()?;
+    let mut file = read::open_target_file(path, live).ok()?;
     let mut buf = vec![0u8; 16 * 1024];
     let mut filled = 0usize;
     loop {

@@ -19,7 +19,7 @@ use super::sockstat::parse_sockstat_into;
 use super::softnet::{parse_softnet_into, visit_softnet_counters};
 use super::{CounterSink, ParseError};
 use crate::collect::host::{parse_uptime, read_host_facts};
-use crate::collect::read::open_regular;
+use crate::collect::read::open_target_file;
 use crate::collect::sys;
 use crate::collect::target::{NETNS_ENTRY_SOURCE, ProcPaths};
 use crate::snapshot::{
@@ -87,8 +87,8 @@ impl Kind {
     /// read through `sysctl::read_live`, the reader of every other /proc/sys value, on purpose:
     /// that opens, checks and closes the file on every call, while the sampling loop keeps
     /// these open and re-reads them with one pread each sample (the open costs more than the
-    /// read). What can be shared is: the open goes through the same `read::open_regular`
-    /// check, and the value through `parse_conntrack_value`.
+    /// read). What can be shared is: the open goes through the same `read` module's
+    /// checks, and the value through `parse_conntrack_value`.
     fn under_sys(self) -> bool {
         matches!(self, Kind::ConntrackCount | Kind::ConntrackMax)
     }
@@ -180,7 +180,7 @@ impl Collector {
             .iter()
             .map(|&kind| open_source(&paths, kind))
             .collect();
-        let uptime = open_regular(&paths.proc_dir.join("uptime")).ok();
+        let uptime = open_target_file(&paths.proc_dir.join("uptime"), paths.live).ok();
         let host = read_host_facts(&paths);
         Collector {
             paths,
@@ -439,9 +439,9 @@ fn try_fast(
     }
 }
 
-/// Opens one counter file, or says why it cannot be. Only a regular file is opened (files
-/// under /proc are regular, of size 0): a FIFO or a device in a captured tree is refused here,
-/// once, so that the sampling loop needs no check of its own.
+/// Opens one counter file, or says why it cannot be. In a captured tree only a regular file
+/// is opened: a FIFO or a device is refused here, once, so that the sampling loop needs no
+/// check of its own (and reads are capped at [`COUNTER_FILE_MAX`]).
 fn open_source(paths: &ProcPaths, kind: Kind) -> SourceFile {
     let base: Result<&Path, String> = if kind.under_sys() {
         paths.sys_dir.as_deref().map_err(Clone::clone)
@@ -451,7 +451,7 @@ fn open_source(paths: &ProcPaths, kind: Kind) -> SourceFile {
     let (path, file) = match base {
         Ok(base) => {
             let path: PathBuf = base.join(kind.relative_path());
-            let file = open_regular(&path).map_err(|e| open_reason(kind, &e));
+            let file = open_target_file(&path, paths.live).map_err(|e| open_reason(kind, &e));
             (path.display().to_string(), file)
         }
         Err(reason) => (format!("/proc/sys/{}", kind.relative_path()), Err(reason)),
