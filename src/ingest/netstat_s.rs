@@ -427,6 +427,16 @@ impl<'i> Reader<'i> {
                     .to_string(),
             );
         }
+        if self.headers_seen > 0
+            && self.skipped.count > 5
+            && self.skipped.count > self.counters.len()
+        {
+            notes.push(
+                "most lines under the section headers were not understood: if the output is \
+                 translated, re-run netstat with LC_ALL=C (net-tools translates its phrases)"
+                    .to_string(),
+            );
+        }
         if self.grep {
             notes.push(
                 "the paste was filtered with grep: counters not shown are unknown, not zero"
