@@ -54,6 +54,13 @@ enum Histogram {
     Output,
 }
 
+/// A line not understood, held back one line in case a chat tool wrapped it.
+struct Pending {
+    line: usize,
+    text: String,
+    reason: &'static str,
+}
+
 /// Parser state while reading one file.
 struct Reader<'i> {
     index: &'i PhraseIndex,
@@ -74,6 +81,7 @@ struct Reader<'i> {
     readings: Vec<(String, String)>,
     headers_seen: usize,
     grep: bool,
+    pending: Option<Pending>,
     buf: String,
 }
 
@@ -94,6 +102,7 @@ pub fn parse(text: &str, index: &PhraseIndex) -> Parsed {
         readings: Vec::new(),
         headers_seen: 0,
         grep: false,
+        pending: None,
         buf: String::new(),
     };
     // A first pass for evidence of `-6` output, so a headerless paste's ambiguous first lines
@@ -141,8 +150,12 @@ fn looks_like_ipv6(text: &str, index: &PhraseIndex) -> bool {
 impl<'i> Reader<'i> {
     fn line(&mut self, number: usize, raw: &str) {
         let line = match clean::classify(raw) {
-            LineKind::Blank => return,
+            LineKind::Blank => {
+                self.flush_pending();
+                return;
+            }
             LineKind::Prompt { command } => {
+                self.flush_pending();
                 let hints = clean::command_hints(command);
                 self.grep |= hints.grep;
                 if hints.netstat_s || hints.nstat_all || hints.nstat_delta {
@@ -155,43 +168,78 @@ impl<'i> Reader<'i> {
             LineKind::Text(line) => line,
         };
         if let Some(section) = section_header(line) {
+            self.flush_pending();
             self.section = Some(section);
             self.histogram = None;
             self.headers_seen += 1;
             return;
         }
         let lower_is = |text: &str| line.eq_ignore_ascii_case(text);
-        if lower_is("ICMP input histogram:") {
-            self.histogram = Some(Histogram::Input);
+        if lower_is("ICMP input histogram:") || lower_is("ICMP output histogram:") {
+            self.flush_pending();
+            self.histogram = Some(if lower_is("ICMP input histogram:") {
+                Histogram::Input
+            } else {
+                Histogram::Output
+            });
             return;
         }
-        if lower_is("ICMP output histogram:") {
-            self.histogram = Some(Histogram::Output);
-            return;
+        match self.interpret(number, line) {
+            Ok(()) => self.flush_pending(),
+            Err(reason) => {
+                // A line a chat tool wrapped: the previous line not understood, and this one
+                // not alone, may be one line together.
+                if let Some(pending) = self.pending.take() {
+                    let joined = format!("{} {line}", pending.text);
+                    if self.interpret(pending.line, &joined).is_ok() {
+                        return;
+                    }
+                    self.skipped
+                        .push(pending.line, pending.reason, &pending.text);
+                }
+                self.pending = Some(Pending {
+                    line: number,
+                    text: line.to_string(),
+                    reason,
+                });
+            }
         }
+    }
+
+    /// Records the line held back for joining as skipped.
+    fn flush_pending(&mut self) {
+        if let Some(pending) = self.pending.take() {
+            self.skipped
+                .push(pending.line, pending.reason, &pending.text);
+        }
+    }
+
+    /// Reads one phrase or raw line and records its counter.
+    fn interpret(&mut self, number: usize, line: &str) -> Result<(), &'static str> {
         let mut buf = std::mem::take(&mut self.buf);
         let index = self.index;
         let matched = index.lookup(line, &mut buf);
-        match matched {
+        let result = match matched {
             Some(m) => {
                 let (id, reading) = self.choose(m.candidates);
                 if let Some(note) = reading {
                     self.note_reading(&buf, note, number);
                 }
                 match index.counter(id) {
-                    Some(c) => self.push(number, Some(id), &c.name, &c.section, m.value),
-                    None => self.skipped.push(number, "phrase without counter", raw),
+                    Some(c) => {
+                        self.push(number, Some(id), &c.name, &c.section, m.value);
+                        Ok(())
+                    }
+                    None => Err("phrase without counter"),
                 }
             }
-            None => match self.raw_line(line) {
-                Ok((name, section, value)) => {
-                    let id = index.id_of(&name);
-                    self.push(number, id, &name, &section, value)
-                }
-                Err(reason) => self.skipped.push(number, reason, raw),
-            },
-        }
+            None => self.raw_line(line).map(|(name, section, value)| {
+                let id = index.id_of(&name);
+                self.push(number, id, &name, &section, value);
+            }),
+        };
         self.buf = buf;
+        result
     }
 
     /// A raw `Name: value` line (net-tools' fallback for fields it has no phrase for).
@@ -401,7 +449,8 @@ impl<'i> Reader<'i> {
         self.block_has_counters = true;
     }
 
-    fn finish(self) -> Parsed {
+    fn finish(mut self) -> Parsed {
+        self.flush_pending();
         let mut notes = Vec::new();
         if self.block_starts.len() > 1 {
             let mut starts: Vec<String> = self
