@@ -241,7 +241,9 @@ pub fn detect_with(text: &str, index: &PhraseIndex) -> Option<(Format, String)> 
     let decisive = |s: &[(usize, Format); 5]| {
         let mut sorted: Vec<usize> = s.iter().map(|(score, _)| *score).collect();
         sorted.sort_unstable_by(|a, b| b.cmp(a));
-        sorted[0] >= 16 && sorted[1] * 4 <= sorted[0]
+        let best = sorted.first().copied().unwrap_or(0);
+        let second = sorted.get(1).copied().unwrap_or(0);
+        best >= 16 && second * 4 <= best
     };
     if !decisive(&scores.0) && sample.len() < lines.len() {
         sample = &lines;

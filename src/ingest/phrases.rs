@@ -182,19 +182,21 @@ impl PhraseIndex {
             return None;
         }
         let bytes = line.as_bytes();
+        let digit_at = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_digit);
+        let word_at = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_alphanumeric);
         let mut i = 0;
         while i < bytes.len() {
-            if !bytes[i].is_ascii_digit() {
+            if !digit_at(i) {
                 i += 1;
                 continue;
             }
             let start = i;
-            while i < bytes.len() && bytes[i].is_ascii_digit() {
+            while digit_at(i) {
                 i += 1;
             }
             let end = i;
-            let free_before = start == 0 || !bytes[start - 1].is_ascii_alphanumeric();
-            let free_after = end == bytes.len() || !bytes[end].is_ascii_alphanumeric();
+            let free_before = start == 0 || !word_at(start - 1);
+            let free_after = !word_at(end);
             if !(free_before && free_after) {
                 continue;
             }
