@@ -109,6 +109,8 @@ proptest! {
                 Just("# cat /proc/net/snmp".to_string()),
                 Just("$ nstat -az".to_string()),
                 Just("#kernel".to_string()),
+                Just("$ date; netstat -s | grep -i listen".to_string()),
+                "(Mon|Wed) May  [0-9]{1,2} [0-9]{1,2}:[0-9]{2}:[0-9]{2} (UTC|CEST) 20[0-9]{2}",
                 Just("```".to_string()),
                 "[0-9]{1,45} packets received",
                 "[A-Za-z]{1,12}: -?[0-9]{1,30}",

@@ -376,6 +376,130 @@ fn segments(text: &str) -> Option<Vec<(usize, &str)>> {
     Some(parts)
 }
 
+/// True when a prompt's command prints counters (`netstat -s`, `nstat`, `cat /proc/net/snmp`),
+/// also inside a chain (`date; netstat -s | grep listen`).
+fn prints_counters(command: &str) -> bool {
+    command.split([';', '|', '&']).any(|part| {
+        let hints = clean::command_hints(part);
+        hints.netstat_s
+            || hints.nstat_all
+            || hints.nstat_delta
+            || tool_key(part).is_some_and(|k| {
+                k.starts_with("cat /proc/net/snmp") || k.starts_with("cat /proc/net/netstat")
+            })
+    })
+}
+
+/// Several dated pastes of counters in one file (`$ date; netstat -s | grep listen` twice, a
+/// minute apart): (first line index, text, time, zone understood) per paste, when every paste
+/// has its own `date` line and the times differ. The time of a paste is the first `date` output
+/// after its prompt, or the last one printed since the previous paste.
+fn dated_blocks(text: &str) -> Option<Vec<(usize, &str, f64, bool)>> {
+    struct Block {
+        line: usize,
+        offset: usize,
+        time: Option<(f64, bool)>,
+        has_counters_after_time: bool,
+    }
+    let mut blocks: Vec<Block> = Vec::new();
+    let mut waiting: Option<(f64, bool)> = None;
+    let mut offset = 0;
+    for (number, raw) in text.split_inclusive('\n').enumerate() {
+        match clean::classify(raw) {
+            clean::LineKind::Prompt { command } if prints_counters(command) => {
+                if blocks.len() >= MAX_SEGMENTS {
+                    return None;
+                }
+                blocks.push(Block {
+                    line: number,
+                    offset,
+                    time: waiting.take(),
+                    has_counters_after_time: false,
+                });
+            }
+            clean::LineKind::Text(line) => {
+                if let Some(time) = spec::parse_date_output(line) {
+                    match blocks.last_mut() {
+                        Some(block) if block.time.is_none() => block.time = Some(time),
+                        _ => waiting = Some(time),
+                    }
+                } else if let Some(block) = blocks.last_mut() {
+                    block.has_counters_after_time |= block.time.is_some();
+                }
+            }
+            _ => {}
+        }
+        offset += raw.len();
+    }
+    if blocks.len() < 2
+        || blocks
+            .iter()
+            .any(|b| b.time.is_none() || !b.has_counters_after_time)
+    {
+        return None;
+    }
+    let mut times: Vec<f64> = blocks.iter().filter_map(|b| b.time.map(|t| t.0)).collect();
+    times.sort_by(f64::total_cmp);
+    times.dedup();
+    if times.len() != blocks.len() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(blocks.len());
+    for (i, block) in blocks.iter().enumerate() {
+        let (line, start) = if i == 0 {
+            (0, 0)
+        } else {
+            (block.line, block.offset)
+        };
+        let end = blocks.get(i + 1).map_or(text.len(), |next| next.offset);
+        let (time, zone_known) = block.time?;
+        out.push((line, text.get(start..end)?, time, zone_known));
+    }
+    Some(out)
+}
+
+/// Parses one file: several dated pastes as separate moments, else one text.
+fn parse_file(
+    label: &str,
+    text: &str,
+    time: Option<f64>,
+    index: &PhraseIndex,
+) -> Result<Vec<FileData>, IngestError> {
+    let blocks = if time.is_none() {
+        dated_blocks(text)
+    } else {
+        None
+    };
+    let Some(blocks) = blocks else {
+        let mut data = parse_text(label, text, index)?;
+        if time.is_some() {
+            data.taken_at = time;
+        }
+        return Ok(vec![data]);
+    };
+    let mut out = Vec::with_capacity(blocks.len());
+    for (first_line, block, taken_at, zone_known) in blocks {
+        let last_line = first_line + block.lines().count();
+        let padded = format!("{}{block}", "\n".repeat(first_line));
+        let part_label = format!("{label} (lines {}-{last_line})", first_line + 1);
+        let mut data = parse_text(&part_label, &padded, index)?;
+        data.taken_at = Some(taken_at);
+        data.notes.push(format!(
+            "one of several dated pastes in {label}: taken {} (from its `date` line)",
+            spec::format_time(taken_at)
+        ));
+        if !zone_known {
+            data.notes.push(
+                "the `date` line names a time zone other than UTC: read as UTC, so the time \
+                 is shifted but differences between pastes are exact"
+                    .to_string(),
+            );
+        }
+        out.push(data);
+    }
+    Ok(out)
+}
+
 /// Parses one text: several commands' outputs part by part, else as one format.
 fn parse_text(label: &str, text: &str, index: &PhraseIndex) -> Result<FileData, IngestError> {
     let Some(parts) = segments(text) else {
@@ -687,12 +811,10 @@ fn read_all(specs: &[FromSpec], index: &PhraseIndex) -> Result<Vec<FileData>, In
     let mut files = Vec::with_capacity(specs.len());
     for spec in specs {
         let (label, text, time, notes) = read_spec(spec)?;
-        let mut data = parse_text(&label, &text, index)?;
-        if time.is_some() {
-            data.taken_at = time;
+        for mut data in parse_file(&label, &text, time, index)? {
+            data.notes.extend(notes.iter().cloned());
+            files.push(data);
         }
-        data.notes.extend(notes);
-        files.push(data);
     }
     Ok(files)
 }
@@ -708,11 +830,7 @@ pub fn load_texts_with(
     }
     let mut files = Vec::with_capacity(texts.len());
     for (label, text, time) in texts {
-        let mut data = parse_text(label, text, index)?;
-        if time.is_some() {
-            data.taken_at = *time;
-        }
-        files.push(data);
+        files.extend(parse_file(label, text, *time, index)?);
     }
     Ok(combine_one(files))
 }
@@ -794,11 +912,7 @@ pub fn load_series_texts_with(
 ) -> Result<(Vec<Snapshot>, IngestReport), IngestError> {
     let mut files = Vec::with_capacity(texts.len());
     for (label, text, time) in texts {
-        let mut data = parse_text(label, text, index)?;
-        if time.is_some() {
-            data.taken_at = *time;
-        }
-        files.push(data);
+        files.extend(parse_file(label, text, *time, index)?);
     }
     if files.is_empty() {
         return Err(IngestError::NoFiles);

@@ -186,6 +186,10 @@ impl<'i> Reader<'i> {
         }
         match self.interpret(number, line) {
             Ok(()) => self.flush_pending(),
+            Err(_) if super::spec::parse_date_output(line).is_some() => {
+                // `date` output next to the paste: its time is read by the caller.
+                self.flush_pending();
+            }
             Err(reason) => {
                 // A line a chat tool wrapped: the previous line not understood, and this one
                 // not alone, may be one line together.

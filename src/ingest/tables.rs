@@ -71,6 +71,9 @@ pub fn parse_name_value(text: &str, index: &PhraseIndex) -> Parsed {
             saw_kernel_header |= line.starts_with("#kernel");
             continue; // `#kernel`
         }
+        if super::spec::parse_date_output(line).is_some() {
+            continue; // `date` output next to the paste: its time is read by the caller
+        }
         let mut words = line.split_whitespace();
         let (Some(name), Some(value)) = (words.next(), words.next()) else {
             parsed.skipped.push(number, "not a `Name value` line", raw);
