@@ -395,6 +395,16 @@ fn prints_counters(command: &str) -> bool {
 /// has its own `date` line and the times differ. The time of a paste is the first `date` output
 /// after its prompt, or the last one printed since the previous paste.
 fn dated_blocks(text: &str) -> Option<Vec<(usize, &str, f64, bool)>> {
+    // Cheap gate: two pastes need two prompts naming a counter tool.
+    if text
+        .matches("stat")
+        .chain(text.matches("snmp"))
+        .take(2)
+        .count()
+        < 2
+    {
+        return None;
+    }
     struct Block {
         line: usize,
         offset: usize,

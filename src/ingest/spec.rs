@@ -157,7 +157,8 @@ pub fn parse_time(text: &str) -> Option<f64> {
 /// UTC/GMT is taken as UTC (differences between two such lines stay exact).
 pub fn parse_date_output(line: &str) -> Option<(f64, bool)> {
     let line = line.trim();
-    if line.len() > 64 {
+    // Every form has hours, minutes and seconds: two colons at least.
+    if line.len() > 64 || line.bytes().filter(|b| *b == b':').count() < 2 {
         return None;
     }
     if let Some(t) = parse_time(line).filter(|_| line.contains('-') && line.contains(':')) {
