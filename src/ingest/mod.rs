@@ -329,6 +329,11 @@ fn format_scores(
     )
 }
 
+/// A cheap gate before looking for parts: every prompt form ends in `$ ` or `# `.
+fn has_two_prompts(text: &str) -> bool {
+    text.matches("$ ").chain(text.matches("# ")).take(2).count() >= 2
+}
+
 /// The most command outputs one file is split into.
 const MAX_SEGMENTS: usize = 32;
 
@@ -351,6 +356,9 @@ fn tool_key(command: &str) -> Option<String> {
 /// `$ ss -ltn` ...) at the prompts, when they name different tools. Each part is (first line
 /// index, text); prose before the first prompt stays with the first part.
 fn segments(text: &str) -> Option<Vec<(usize, &str)>> {
+    if !has_two_prompts(text) {
+        return None;
+    }
     let mut starts: Vec<(usize, usize, String)> = Vec::new(); // (line index, byte offset, tool)
     let mut offset = 0;
     for (number, raw) in text.split_inclusive('\n').enumerate() {
@@ -396,12 +404,13 @@ fn prints_counters(command: &str) -> bool {
 /// after its prompt, or the last one printed since the previous paste.
 fn dated_blocks(text: &str) -> Option<Vec<(usize, &str, f64, bool)>> {
     // Cheap gate: two pastes need two prompts naming a counter tool.
-    if text
-        .matches("stat")
-        .chain(text.matches("snmp"))
-        .take(2)
-        .count()
-        < 2
+    if !has_two_prompts(text)
+        || text
+            .matches("stat")
+            .chain(text.matches("snmp"))
+            .take(2)
+            .count()
+            < 2
     {
         return None;
     }
