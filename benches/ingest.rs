@@ -21,7 +21,12 @@ fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let after_comm = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
     let fields: Vec<&str> = after_comm.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     (ticks(11) + ticks(12)) / 100.0
 }
 
@@ -30,7 +35,9 @@ fn cpu_seconds() -> f64 {
 fn cpu_time_figure() {
     let index = common::index();
     let template = template();
-    let texts: Vec<String> = (0..FLEET as u64).map(|h| host_paste(&template, h)).collect();
+    let texts: Vec<String> = (0..FLEET as u64)
+        .map(|h| host_paste(&template, h))
+        .collect();
     let bytes: usize = texts.iter().map(String::len).sum();
     let start = cpu_seconds();
     let mut counters = 0;

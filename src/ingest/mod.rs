@@ -237,7 +237,6 @@ pub fn detect_with(text: &str, index: &PhraseIndex) -> Option<(Format, String)> 
     let bonus = |name: &str| if tool == name { 2 } else { 0 };
     // The first 64 lines usually decide; the rest of the sample only when they do not.
     let mut sample = lines.get(..64).unwrap_or(&lines);
-    let mut scores = format_scores(sample, index, &bonus);
     let decisive = |s: &[(usize, Format); 5]| {
         let mut sorted: Vec<usize> = s.iter().map(|(score, _)| *score).collect();
         sorted.sort_unstable_by(|a, b| b.cmp(a));
@@ -245,9 +244,20 @@ pub fn detect_with(text: &str, index: &PhraseIndex) -> Option<(Format, String)> 
         let second = sorted.get(1).copied().unwrap_or(0);
         best >= 16 && second * 4 <= best
     };
-    if !decisive(&scores.0) && sample.len() < lines.len() {
-        sample = &lines;
-        scores = format_scores(sample, index, &bonus);
+    // First without phrase lookups: a netstat -s paste's headers and raw lines usually decide.
+    let mut scores = format_scores(sample, None, &bonus);
+    let netstat_by_headers = decisive(&scores.0)
+        && scores
+            .0
+            .iter()
+            .max_by_key(|(score, _)| *score)
+            .is_some_and(|(_, f)| *f == Format::NetstatS);
+    if !netstat_by_headers {
+        scores = format_scores(sample, Some(index), &bonus);
+        if !decisive(&scores.0) && sample.len() < lines.len() {
+            sample = &lines;
+            scores = format_scores(sample, Some(index), &bonus);
+        }
     }
     let (candidates, nstat_marker) = scores;
     let (best, format) = candidates
@@ -292,7 +302,7 @@ pub fn detect_with(text: &str, index: &PhraseIndex) -> Option<(Format, String)> 
 /// Scores each format over a sample of cleaned lines; also whether nstat's `#kernel` was seen.
 fn format_scores(
     sample: &[&str],
-    index: &PhraseIndex,
+    index: Option<&PhraseIndex>,
     bonus: &dyn Fn(&str) -> usize,
 ) -> ([(usize, Format); 5], bool) {
     let netstat = netstat_s::score(sample, index) + bonus("netstat");
@@ -331,7 +341,18 @@ fn format_scores(
 
 /// A cheap gate before looking for parts: every prompt form ends in `$ ` or `# `.
 fn has_two_prompts(text: &str) -> bool {
-    text.matches("$ ").chain(text.matches("# ")).take(2).count() >= 2
+    let mut marks = 0;
+    let mut previous = 0u8;
+    for &b in text.as_bytes() {
+        if b == b' ' && (previous == b'$' || previous == b'#') {
+            marks += 1;
+            if marks >= 2 {
+                return true;
+            }
+        }
+        previous = b;
+    }
+    false
 }
 
 /// The most command outputs one file is split into.

@@ -82,7 +82,7 @@ struct Reader<'i> {
     headers_seen: usize,
     grep: bool,
     pending: Option<Pending>,
-    buf: String,
+    buf: Vec<u8>,
 }
 
 /// Parses `netstat -s` text with the given phrase index.
@@ -103,7 +103,7 @@ pub fn parse(text: &str, index: &PhraseIndex) -> Parsed {
         headers_seen: 0,
         grep: false,
         pending: None,
-        buf: String::new(),
+        buf: Vec::new(),
     };
     // A first pass for evidence of `-6` output, so a headerless paste's ambiguous first lines
     // are read the same way as its last.
@@ -117,7 +117,7 @@ pub fn parse(text: &str, index: &PhraseIndex) -> Parsed {
 /// True when a paste shows it is `netstat -s -6` output: a prompt with `-6`, an IPv6 section
 /// header, or a line only IPv6 output has.
 fn looks_like_ipv6(text: &str, index: &PhraseIndex) -> bool {
-    let mut buf = String::new();
+    let mut buf = Vec::new();
     for raw in text.lines().take(4000) {
         match clean::classify(raw) {
             LineKind::Prompt { command } => {
@@ -388,8 +388,9 @@ impl<'i> Reader<'i> {
         )
     }
 
-    fn note_reading(&mut self, key: &str, note: String, line: usize) {
-        if self.readings.iter().any(|(k, _)| k == key) || self.readings.len() >= 32 {
+    fn note_reading(&mut self, key: &[u8], note: String, line: usize) {
+        let key = String::from_utf8_lossy(key);
+        if self.readings.iter().any(|(k, _)| *k == key) || self.readings.len() >= 32 {
             return;
         }
         let phrase = key.replace("{n}", "N");
@@ -507,14 +508,16 @@ impl<'i> Reader<'i> {
 }
 
 /// How many lines of a sample look like netstat -s output (for format detection).
-pub fn score(lines: &[&str], index: &PhraseIndex) -> usize {
-    let mut buf = String::new();
+/// Without an index, phrase lines are not looked up (a cheap first pass: headers and raw
+/// lines often decide alone).
+pub fn score(lines: &[&str], index: Option<&PhraseIndex>) -> usize {
+    let mut buf = Vec::new();
     let mut score = 0;
     for line in lines {
         if section_header(line).is_some()
             || line.eq_ignore_ascii_case("ICMP input histogram:")
             || line.eq_ignore_ascii_case("ICMP output histogram:")
-            || index.lookup(line, &mut buf).is_some()
+            || index.is_some_and(|index| index.lookup(line, &mut buf).is_some())
         {
             score += 2;
         } else if is_raw_line(line) {
