@@ -87,7 +87,30 @@ fn story_file_yields_tw_recycle_and_unknown_key_only() {
     let doc = json(&["sysctl", "--from", STORY, "--json"]);
     assert_eq!(doc["schema"], "netdoctor.sysctl/v1");
     assert_eq!(doc["loader"]["name"], "files");
+    // Exactly these two, whatever this host's own tuning is: a pasted file is judged on its
+    // own (only the kernel version and the existence of keys come from this host).
     assert_eq!(finding_ids(&doc), vec!["sysctl-unknown-key", "tw-recycle"]);
+    let tw = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "tw-recycle")
+        .unwrap();
+    assert_eq!(tw["severity"], "warning");
+    assert!(
+        tw["caveats"].as_array().unwrap().iter().any(|c| c
+            .as_str()
+            .unwrap()
+            .contains("judged from the file on its own")),
+        "{tw}"
+    );
+    assert!(
+        doc["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|k| k["drifted"] == false)
+    );
     let unknown = doc["findings"]
         .as_array()
         .unwrap()
@@ -129,6 +152,53 @@ fn story_file_yields_tw_recycle_and_unknown_key_only() {
         assert!(keys.contains(&expected), "{expected} missing from {keys:?}");
     }
     assert!(!keys.contains(&"fs.file-max"));
+}
+
+#[test]
+fn from_file_is_judged_like_the_same_file_in_a_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("d.conf");
+    fs::write(&conf, "net.core.somaxconn = 77\n").unwrap();
+    let conf_arg = conf.display().to_string();
+    let from = json(&["sysctl", "--from", &conf_arg, "--json"]);
+    assert_eq!(finding_ids(&from), vec!["somaxconn-low"]);
+    let finding = &from["findings"][0];
+    assert!(finding["title"].as_str().unwrap().contains("= 77"));
+    assert!(
+        finding["caveats"][0]
+            .as_str()
+            .unwrap()
+            .contains("judged from the file on its own")
+    );
+    // The same file as the configuration of a captured tree whose live value agrees.
+    let tree = dir.path().join("tree");
+    write(&tree, "/proc/sys/kernel/osrelease", "6.1.0\n");
+    write(&tree, "/proc/sys/net/core/somaxconn", "77\n");
+    write(&tree, "/etc/sysctl.d/d.conf", "net.core.somaxconn = 77\n");
+    write(&tree, "/usr/lib/systemd/systemd-sysctl", "");
+    let tree_arg = tree.display().to_string();
+    let in_tree = json(&["sysctl", "--root", &tree_arg, "--json"]);
+    assert_eq!(finding_ids(&in_tree), vec!["somaxconn-low"]);
+}
+
+#[test]
+fn text_lists_skipped_lines_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("bad.conf");
+    let mut text = String::from("net.core.somaxconn = 4096\n");
+    for n in 0..7 {
+        text.push_str(&format!("this is not an assignment {n}\n"));
+    }
+    fs::write(&conf, text).unwrap();
+    let conf_arg = conf.display().to_string();
+    let out = run(&["sysctl", "--from", &conf_arg]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("7 line(s) skipped"), "{stdout}");
+    assert!(stdout.contains(&format!("{conf_arg}:2: ")), "{stdout}");
+    assert!(stdout.contains(&format!("{conf_arg}:6: ")), "{stdout}");
+    assert!(!stdout.contains(&format!("{conf_arg}:7: ")), "{stdout}");
+    assert!(stdout.contains("... and 2 more"), "{stdout}");
 }
 
 #[test]

@@ -3,39 +3,117 @@
 //! somaxconn capping, ephemeral-port usage under a narrow ip_local_port_range, and per-state
 //! counts that agree with `ss -tan`. Without root, ip, ss or python3 each test prints
 //! `SKIP <test>: <reason>` and returns.
+//!
+//! Parallel safety: each test builds its own namespace (`nd-sockets-PID-N`, removed by a guard
+//! even on panic), changes sysctls and nft rules only inside it, and its holder process is
+//! killed by a guard. Bounds: every command runs under a deadline ([`COMMAND_TIMEOUT`]) and is
+//! killed past it; the holder must report ready within [`READY_TIMEOUT`] and stops itself
+//! after HOLD_SECONDS; all its loops are bounded by counts.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 const HOLDER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/sockhold.py");
 const NETDOCTOR: &str = env!("CARGO_BIN_EXE_netdoctor");
+/// Longest any one command (ip, ss, nft, netdoctor) may run before it is killed.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+/// Longest the holder may take to open its sockets and print "ready".
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Why this test cannot run here, if it cannot.
-fn missing_requirement() -> Option<String> {
-    let uid = Command::new("id").arg("-u").output().ok()?;
-    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
-        return Some("needs root (network namespaces)".to_string());
+/// Runs `command` to completion with `input` on its standard input, killing it (and failing
+/// the test) if it outlives [`COMMAND_TIMEOUT`]. Output is drained by threads so a chatty
+/// command cannot block on a full pipe.
+fn output_within(command: &mut Command, input: &[u8]) -> Output {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(input)
+            .expect("write to the command's input");
     }
-    for tool in ["ip", "ss", "python3"] {
-        let found = Command::new("sh")
-            .args(["-c", &format!("command -v {tool}")])
-            .output()
-            .map(|o| o.status.success())
-            .unwrap_or(false);
-        if !found {
-            return Some(format!("needs {tool}"));
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let deadline = Instant::now() + COMMAND_TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the command") {
+            break status;
         }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{command:?} did not finish within {COMMAND_TIMEOUT:?}");
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
     }
-    None
 }
 
+/// True when `tool` is on the PATH.
+fn has_tool(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool} >/dev/null")])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+/// Why this test cannot run here, if it cannot: it needs root (network namespaces), ip, ss,
+/// python3 and the `extra` tools. Fails closed: if the uid cannot be read, the test skips.
+fn missing_requirement(extra: &[&str]) -> Option<String> {
+    let uid = match Command::new("id").arg("-u").output() {
+        Ok(output) if output.status.success() => {
+            String::from_utf8_lossy(&output.stdout).trim().to_string()
+        }
+        Ok(_) | Err(_) => return Some("cannot tell whether we are root (`id -u` failed)".into()),
+    };
+    if uid != "0" {
+        return Some("needs root (network namespaces)".to_string());
+    }
+    ["ip", "ss", "python3"]
+        .iter()
+        .chain(extra)
+        .find(|tool| !has_tool(tool))
+        .map(|tool| format!("needs {tool}"))
+}
+
+/// Returns from the test, printing `SKIP <test>: <reason>`, when it cannot run here.
 macro_rules! require {
-    ($test:expr) => {
-        if let Some(reason) = missing_requirement() {
+    ($test:expr $(, $tool:expr)*) => {
+        if let Some(reason) = missing_requirement(&[$($tool),*]) {
             eprintln!("SKIP {}: {reason}", $test);
             return;
         }
@@ -74,7 +152,8 @@ impl Netns {
         );
     }
 
-    /// Starts a holder process inside the namespace and waits for its "ready" line.
+    /// Starts a holder process inside the namespace and waits (at most [`READY_TIMEOUT`]) for
+    /// its "ready" line.
     fn hold(&self, ops: &[&str]) -> Holder {
         let mut child = Command::new("ip")
             .args(["netns", "exec", &self.name, "python3", HOLDER])
@@ -84,22 +163,28 @@ impl Netns {
             .stdout(Stdio::piped())
             .spawn()
             .expect("start sockhold.py");
-        let mut line = String::new();
+        let (sender, receiver) = mpsc::channel();
         if let Some(out) = child.stdout.take() {
-            // The holder is bounded by its own alarm, so this read ends.
-            let _ = BufReader::new(out).read_line(&mut line);
+            // Ends when the holder prints a line or exits (killed by the guard at the latest).
+            thread::spawn(move || {
+                let mut line = String::new();
+                let _ = BufReader::new(out).read_line(&mut line);
+                let _ = sender.send(line);
+            });
         }
         let holder = Holder { child };
+        let line = receiver.recv_timeout(READY_TIMEOUT).unwrap_or_default();
         assert!(line.starts_with("ready"), "holder did not start: {line:?}");
         holder
     }
 
     fn netdoctor_json(&self, args: &[&str]) -> Value {
-        let output = Command::new(NETDOCTOR)
-            .args(["sockets", "--netns", &self.name, "--json"])
-            .args(args)
-            .output()
-            .expect("run netdoctor");
+        let output = output_within(
+            Command::new(NETDOCTOR)
+                .args(["sockets", "--netns", &self.name, "--json"])
+                .args(args),
+            b"",
+        );
         assert!(
             output.status.success(),
             "netdoctor failed: {}",
@@ -110,11 +195,13 @@ impl Netns {
 
     /// `ss ARGS -H` inside the namespace, split into whitespace-separated fields.
     fn ss(&self, args: &[&str]) -> Vec<Vec<String>> {
-        let output = Command::new("ip")
-            .args(["netns", "exec", &self.name, "ss", "-H"])
-            .args(args)
-            .output()
-            .expect("run ss");
+        let output = output_within(
+            Command::new("ip")
+                .args(["netns", "exec", &self.name, "ss", "-H"])
+                .args(args),
+            b"",
+        );
+        assert!(output.status.success(), "ss {args:?} failed");
         String::from_utf8_lossy(&output.stdout)
             .lines()
             .map(|l| l.split_whitespace().map(str::to_string).collect())
@@ -125,8 +212,10 @@ impl Netns {
 
 impl Drop for Netns {
     fn drop(&mut self) {
+        // Not `output_within`: a panic inside drop during unwinding would abort the run.
         let _ = Command::new("ip")
             .args(["netns", "del", &self.name])
+            .stdin(Stdio::null())
             .status();
     }
 }
@@ -144,8 +233,12 @@ impl Drop for Holder {
 }
 
 fn run(program: &str, args: &[&str]) {
-    let status = Command::new(program).args(args).status().expect(program);
-    assert!(status.success(), "{program} {args:?} failed");
+    let output = output_within(Command::new(program).args(args), b"");
+    assert!(
+        output.status.success(),
+        "{program} {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 fn listener<'a>(doc: &'a Value, local: &str) -> &'a Value {
@@ -177,7 +270,16 @@ fn full_accept_queue_shows_queue_5_backlog_4_like_ss() {
     assert_eq!(l["backlog"], 4);
     assert_eq!(ss_listener(&ns, "127.0.0.1:8080"), (5, 4));
     assert_eq!(l["capped_by_somaxconn"], false);
-    assert!(l["process"].as_str().unwrap().contains("python3"), "{l}");
+    // 5 waiting of 4 allowed: analysis calls it full (render only colours that).
+    assert_eq!(l["level"], "full");
+    // The owner as data (the holder is python3, in this namespace) and in words.
+    assert_eq!(l["owner"]["status"], "known", "{l}");
+    assert_eq!(l["owner"]["command"], "python3", "{l}");
+    assert!(l["owner"]["pid"].as_u64().is_some_and(|p| p > 0), "{l}");
+    assert!(
+        l["process"].as_str().unwrap().contains("python3 (pid "),
+        "{l}"
+    );
     // The full view also counts SYN-RECV for the listener (none here: the 5 are accepted
     // by the kernel and wait in the accept queue).
     let full = ns.netdoctor_json(&[]);
@@ -200,7 +302,7 @@ fn ipv6_listener_full_queue_like_ss() {
 
 #[test]
 fn backlog_65535_under_somaxconn_1024_is_capped() {
-    require!("backlog_65535_under_somaxconn_1024_is_capped");
+    require!("backlog_65535_under_somaxconn_1024_is_capped", "sysctl");
     let ns = Netns::create();
     ns.sysctl("net.core.somaxconn", "1024");
     let _holder = ns.hold(&[
@@ -227,7 +329,7 @@ fn backlog_65535_under_somaxconn_1024_is_capped() {
 
 #[test]
 fn narrow_port_range_shows_usage_ratio() {
-    require!("narrow_port_range_shows_usage_ratio");
+    require!("narrow_port_range_shows_usage_ratio", "sysctl");
     let ns = Netns::create();
     ns.sysctl("net.ipv4.ip_local_port_range", "40000 40049");
     ns.sysctl("net.ipv4.ip_local_reserved_ports", "40000-40009");
@@ -252,6 +354,7 @@ fn narrow_port_range_shows_usage_ratio() {
         (row["ratio"].as_f64().unwrap() - 0.75).abs() < 1e-9,
         "{row}"
     );
+    assert_eq!(row["level"], "elevated", "30 of 40 usable ports");
     // Accepted connections (local port 8080) are not counted as outgoing.
     assert_eq!(doc["port_usage"].as_array().unwrap().len(), 1);
 }
@@ -318,12 +421,12 @@ fn state_counts_agree_with_ss() {
 
     // The /proc/net/tcp fallback (read inside the namespace with --root /) agrees too, and
     // says the backlog is unknown rather than printing 0.
-    let output = Command::new("ip")
-        .args([
+    let output = output_within(
+        Command::new("ip").args([
             "netns", "exec", &ns.name, NETDOCTOR, "sockets", "--root", "/", "--json",
-        ])
-        .output()
-        .unwrap();
+        ]),
+        b"",
+    );
     assert!(output.status.success());
     let proc_doc: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(proc_doc["method"], "proc_net_tcp");
@@ -335,30 +438,20 @@ fn state_counts_agree_with_ss() {
 
 #[test]
 fn syn_recv_counted_per_listener_like_ss() {
-    require!("syn_recv_counted_per_listener_like_ss");
-    if Command::new("sh")
-        .args(["-c", "command -v nft"])
-        .output()
-        .map(|o| !o.status.success())
-        .unwrap_or(true)
-    {
-        eprintln!("SKIP syn_recv_counted_per_listener_like_ss: needs nft");
-        return;
-    }
+    require!("syn_recv_counted_per_listener_like_ss", "nft");
     let ns = Netns::create();
     // Drop the handshake's final ACK to port 8080 inside this namespace: clients believe they
     // are connected, the listener keeps request sockets in SYN-RECV.
     let rules = "table inet nd_synrecv {\n chain input {\n  type filter hook input priority 0;\n  tcp dport 8080 tcp flags & (syn | ack) == ack drop\n }\n}\n";
-    let mut nft = Command::new("ip")
-        .args(["netns", "exec", &ns.name, "nft", "-f", "-"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("nft");
-    if let Some(mut stdin) = nft.stdin.take() {
-        use std::io::Write;
-        stdin.write_all(rules.as_bytes()).expect("nft rules");
-    }
-    assert!(nft.wait().expect("nft").success());
+    let nft = output_within(
+        Command::new("ip").args(["netns", "exec", &ns.name, "nft", "-f", "-"]),
+        rules.as_bytes(),
+    );
+    assert!(
+        nft.status.success(),
+        "nft: {}",
+        String::from_utf8_lossy(&nft.stderr)
+    );
     let _holder = ns.hold(&[
         "L",
         "127.0.0.1",

@@ -1,13 +1,17 @@
 //! Parser tests for socket collection: the external /proc/net/tcp and tcp6 fixtures (procfs,
 //! pcp), `--root` on a captured tree, and property tests showing that truncated or malformed
-//! netlink replies and /proc/net/tcp lines never panic.
+//! netlink replies and /proc/net/tcp lines never panic, and that the port-setting parsers
+//! (ip_local_port_range, ip_local_reserved_ports) are total: a value or an error, never a panic.
 
 use std::path::Path;
 use std::process::Command;
 
 use netdoctor::collect::sockdiag::procnet::{parse_line, parse_proc_net_tcp};
 use netdoctor::collect::sockdiag::reply::parse_datagram;
-use netdoctor::collect::sockdiag::{TcpState, ViewOptions, collect_from_proc};
+use netdoctor::collect::sockdiag::{
+    PortSettingError, TcpState, ViewOptions, collect_from_proc, parse_port_range,
+    parse_reserved_ports,
+};
 use proptest::prelude::*;
 
 const EXTERNAL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/external");
@@ -17,12 +21,24 @@ fn external(relative: &str) -> Option<std::path::PathBuf> {
     path.exists().then_some(path)
 }
 
+/// Why the external /proc/net/tcp fixtures cannot be checked here, if they cannot: they were
+/// printed by little-endian kernels, and addresses are decoded in this host's byte order.
+fn fixture_skip_reason(relative: &str) -> Option<String> {
+    if cfg!(target_endian = "big") {
+        return Some("the fixtures were printed by little-endian kernels".to_string());
+    }
+    external(relative)
+        .is_none()
+        .then(|| format!("{EXTERNAL}/{relative} absent"))
+}
+
 #[test]
 fn procfs_fixture_tcp_and_tcp6() {
-    let Some(dir) = external("procfs/testdata/fixtures.ttar.d/fixtures/proc/net") else {
-        eprintln!("SKIP procfs_fixture_tcp_and_tcp6: {EXTERNAL} absent");
+    if let Some(reason) = fixture_skip_reason("procfs/testdata/fixtures.ttar.d/fixtures/proc/net") {
+        eprintln!("SKIP procfs_fixture_tcp_and_tcp6: {reason}");
         return;
-    };
+    }
+    let dir = Path::new(EXTERNAL).join("procfs/testdata/fixtures.ttar.d/fixtures/proc/net");
     let tcp = parse_proc_net_tcp(&std::fs::read_to_string(dir.join("tcp")).unwrap());
     assert!(tcp.skipped.is_empty(), "{:?}", tcp.skipped);
     assert_eq!(tcp.sockets.len(), 3);
@@ -44,10 +60,11 @@ fn procfs_fixture_tcp_and_tcp6() {
 
 #[test]
 fn pcp_fixture_tcp_and_tcp6() {
-    let Some(dir) = external("pcp/qa/linux/procnet-4.15.14-root-001.tgz.d/proc") else {
-        eprintln!("SKIP pcp_fixture_tcp_and_tcp6: {EXTERNAL} absent");
+    if let Some(reason) = fixture_skip_reason("pcp/qa/linux/procnet-4.15.14-root-001.tgz.d/proc") {
+        eprintln!("SKIP pcp_fixture_tcp_and_tcp6: {reason}");
         return;
-    };
+    }
+    let dir = Path::new(EXTERNAL).join("pcp/qa/linux/procnet-4.15.14-root-001.tgz.d/proc");
     for name in ["tcp", "tcp6"] {
         let text = std::fs::read_to_string(dir.join("net").join(name)).unwrap();
         let parsed = parse_proc_net_tcp(&text);
@@ -68,10 +85,11 @@ fn pcp_fixture_tcp_and_tcp6() {
 
 #[test]
 fn root_option_reads_a_captured_tree() {
-    let Some(root) = external("pcp/qa/linux/procnet-4.15.14-root-001.tgz.d") else {
-        eprintln!("SKIP root_option_reads_a_captured_tree: {EXTERNAL} absent");
+    if let Some(reason) = fixture_skip_reason("pcp/qa/linux/procnet-4.15.14-root-001.tgz.d") {
+        eprintln!("SKIP root_option_reads_a_captured_tree: {reason}");
         return;
-    };
+    }
+    let root = Path::new(EXTERNAL).join("pcp/qa/linux/procnet-4.15.14-root-001.tgz.d");
     let output = Command::new(env!("CARGO_BIN_EXE_netdoctor"))
         .args(["sockets", "--json", "--root"])
         .arg(&root)
@@ -89,6 +107,18 @@ fn root_option_reads_a_captured_tree() {
     assert!(!listeners.is_empty());
     assert!(listeners.iter().all(|l| l["backlog"].is_null()));
     assert!(listeners.iter().all(|l| l["capped_by_somaxconn"].is_null()));
+    // A captured tree has no process table: the owner says so as data, and in words.
+    assert!(
+        listeners.iter().all(|l| l["owner"]["status"] == "unknown"
+            && l["owner"]["reason"]["kind"] == "captured_tree"),
+        "{listeners:?}"
+    );
+    assert!(
+        listeners.iter().all(|l| l["process"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("unknown: "))),
+        "{listeners:?}"
+    );
     // Human output says "?" for the unknown backlog rather than 0.
     let human = Command::new(env!("CARGO_BIN_EXE_netdoctor"))
         .args(["sockets", "--listen", "--root"])
@@ -97,6 +127,69 @@ fn root_option_reads_a_captured_tree() {
         .unwrap();
     let text = String::from_utf8_lossy(&human.stdout);
     assert!(text.contains("backlog unknown"), "{text}");
+}
+
+/// 127.0.0.LAST as this host's kernel prints it in /proc/net/tcp (`%08X` of the in-memory
+/// word, so the digits follow the host's byte order).
+fn loopback_word(last: u8) -> String {
+    format!("{:08X}", u32::from_ne_bytes([127, 0, 0, last]))
+}
+
+#[test]
+fn collect_for_snapshot_then_annotate() {
+    let dir = tempfile::tempdir().unwrap();
+    let net = dir.path().join("proc/net");
+    let sys = dir.path().join("proc/sys/net");
+    std::fs::create_dir_all(&net).unwrap();
+    std::fs::create_dir_all(sys.join("core")).unwrap();
+    std::fs::create_dir_all(sys.join("ipv4")).unwrap();
+    std::fs::write(sys.join("core/somaxconn"), "128\n").unwrap();
+    std::fs::write(sys.join("ipv4/ip_local_port_range"), "40000\t40009\n").unwrap();
+    std::fs::write(sys.join("ipv4/ip_local_reserved_ports"), "\n").unwrap();
+    let mut tcp = String::from(
+        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n",
+    );
+    let (one, two) = (loopback_word(1), loopback_word(2));
+    tcp.push_str(&format!(
+        "   0: {one}:1F90 00000000:0000 0A 00000000:00000003 00:00000000 00000000 0 0 100 1\n"
+    ));
+    // Nine outgoing connections 127.0.0.2:4000x -> 127.0.0.1:8080 of ten usable ports.
+    for n in 0..9u16 {
+        tcp.push_str(&format!(
+            "   {}: {two}:{:04X} {one}:1F90 01 00000000:00000000 00:00000000 00000000 0 0 {} 1\n",
+            n + 1,
+            40000 + n,
+            200 + u32::from(n)
+        ));
+    }
+    std::fs::write(net.join("tcp"), tcp).unwrap();
+
+    let paths = netdoctor::collect::ProcPaths::root(dir.path());
+    let options = netdoctor::collect::sockdiag::CollectOptions::default();
+    let (view, status) = netdoctor::collect::sockdiag::collect_for_snapshot(&paths, &options);
+    assert!(status.is_available(), "{status:?}");
+    let mut view = view.expect("a view");
+    netdoctor::analyze::sockets::annotate(&mut view);
+    assert_eq!(view.method, "proc_net_tcp");
+    assert_eq!(view.usable_ephemeral_ports, Some(10));
+    let usage = &view.port_usage[0];
+    assert_eq!((usage.in_use, usage.available), (9, Some(10)));
+    assert_eq!(
+        usage.level,
+        Some(netdoctor::snapshot::sockets::Level::Full),
+        "9 of 10 ports"
+    );
+    let listener = &view.listeners[0];
+    assert_eq!(listener.local, "127.0.0.1:8080");
+    // /proc/net/tcp hides the backlog: no fill, so no level rather than a guess.
+    assert_eq!((listener.backlog, listener.level), (None, None));
+    assert!(
+        listener
+            .process
+            .as_deref()
+            .is_some_and(|p| p.starts_with("unknown: ")),
+        "{listener:?}"
+    );
 }
 
 /// A well-formed reply message (nlmsghdr + inet_diag_msg + one attribute) and NLMSG_DONE.
@@ -235,5 +328,101 @@ proptest! {
         prop_assert!(view.port_usage.len() <= top);
         let counted: u64 = view.states.iter().map(|(_, c)| *c).sum();
         prop_assert_eq!(counted, view.total);
+    }
+}
+
+/// Renders ranges the way the kernel prints ip_local_reserved_ports.
+fn reserved_text(ranges: &[(u16, u16)]) -> String {
+    ranges
+        .iter()
+        .map(|&(low, high)| {
+            if low == high {
+                low.to_string()
+            } else {
+                format!("{low}-{high}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn ordered_range() -> impl Strategy<Value = (u16, u16)> {
+    (any::<u16>(), any::<u16>()).prop_map(|(a, b)| (a.min(b), a.max(b)))
+}
+
+proptest! {
+    #[test]
+    fn port_range_never_panics(text in "\\PC{0,40}") {
+        let _ = parse_port_range(&text);
+        let _ = parse_reserved_ports(&text);
+    }
+
+    #[test]
+    fn port_range_round_trips(range in ordered_range(), blank in "[ \t]{1,3}", end in "\n?") {
+        let text = format!("{}{blank}{}{end}", range.0, range.1);
+        assert_eq!(parse_port_range(&text), Ok(range));
+    }
+
+    #[test]
+    fn port_range_low_above_high_is_an_error(a in any::<u16>(), b in any::<u16>()) {
+        prop_assume!(a != b);
+        let (low, high) = (a.max(b), a.min(b));
+        assert_eq!(
+            parse_port_range(&format!("{low}\t{high}")),
+            Err(PortSettingError::LowAboveHigh { low, high })
+        );
+    }
+
+    #[test]
+    fn ports_above_u16_are_errors(port in 65536u64.., other in any::<u16>()) {
+        assert!(matches!(
+            parse_port_range(&format!("{other} {port}")),
+            Err(PortSettingError::NotAPort(_))
+        ));
+        assert!(parse_reserved_ports(&format!("{other},{port}")).is_err());
+        assert!(parse_reserved_ports(&format!("{other}-{port}")).is_err());
+    }
+
+    #[test]
+    fn garbage_in_a_port_is_an_error(
+        range in ordered_range(),
+        junk in "[a-zA-Z+.;:_/#!é]{1,4}",
+        at_end in any::<bool>(),
+    ) {
+        let text = if at_end {
+            format!("{} {}{junk}", range.0, range.1)
+        } else {
+            format!("{junk}{} {}", range.0, range.1)
+        };
+        assert!(parse_port_range(&text).is_err(), "{:?}", text);
+        let reserved = format!("{},{}{junk}", range.0, range.1);
+        assert!(parse_reserved_ports(&reserved).is_err(), "{:?}", reserved);
+    }
+
+    #[test]
+    fn reserved_ports_round_trip(ranges in proptest::collection::vec(ordered_range(), 0..8)) {
+        let text = format!("{}\n", reserved_text(&ranges));
+        assert_eq!(parse_reserved_ports(&text), Ok(ranges));
+    }
+
+    #[test]
+    fn reserved_ports_low_above_high_is_an_error(a in any::<u16>(), b in any::<u16>()) {
+        prop_assume!(a != b);
+        let text = format!("80,{}-{}", a.max(b), a.min(b));
+        assert!(matches!(
+            parse_reserved_ports(&text),
+            Err(PortSettingError::LowAboveHigh { .. })
+        ));
+    }
+
+    #[test]
+    fn truncated_port_settings_never_panic(
+        ranges in proptest::collection::vec(ordered_range(), 1..6),
+        cut in 0usize..60,
+    ) {
+        let text = reserved_text(&ranges);
+        let cut: String = text.chars().take(cut).collect();
+        let _ = parse_reserved_ports(&cut);
+        let _ = parse_port_range(&cut);
     }
 }

@@ -3,6 +3,7 @@
 //! files, a 5 MB file, and which loader applies. Plus property tests for the parser.
 
 use std::fs;
+use std::io::Read as _;
 use std::os::unix::fs::symlink;
 use std::path::Path;
 use std::time::Instant;
@@ -330,6 +331,151 @@ fn a_five_megabyte_file_loads() {
     let took = start.elapsed();
     assert_eq!(w[0].1, "4242");
     assert!(took.as_secs() < 10, "took {took:?}");
+}
+
+/// Runs `work` on another thread and fails (instead of hanging) when it takes over 20 s.
+fn within_seconds<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = send.send(work());
+    });
+    receive
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("the read blocked: a FIFO or device was read")
+}
+
+fn mkfifo(path: &Path) -> bool {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).unwrap();
+    }
+    std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+#[test]
+fn fifos_and_devices_are_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    if !mkfifo(&root.join("etc/sysctl.d/10-fifo.conf"))
+        || !mkfifo(&root.join("proc/sys/net/core/somaxconn"))
+    {
+        println!("SKIP fifos_and_devices_are_not_read: mkfifo not available");
+        return;
+    }
+    write(
+        &root,
+        "/etc/sysctl.d/20-ok.conf",
+        "net.core.somaxconn = 7\n",
+    );
+    write(&root, "/proc/sys/net/ipv4/tcp_syncookies", "1\n");
+    let tree = root.clone();
+    let (config, view) = within_seconds(move || {
+        let config = load_system(&tree, systemd());
+        let view = build_view(&tree, &config);
+        (config, view)
+    });
+    assert!(matches!(
+        state_of(&config, "/etc/sysctl.d/10-fifo.conf"),
+        FileState::Unreadable(r) if r.contains("not a regular file (a FIFO)")
+    ));
+    assert_eq!(winners(&root, &config).len(), 1);
+    let somaxconn = view.key("net.core.somaxconn").unwrap();
+    assert!(somaxconn.live.is_none());
+    assert!(
+        somaxconn
+            .live_missing
+            .as_deref()
+            .is_some_and(|r| r.contains("FIFO")),
+        "{somaxconn:?}"
+    );
+    assert_eq!(
+        view.key("net.ipv4.tcp_syncookies").unwrap().live.as_deref(),
+        Some("1")
+    );
+    // --from names host paths directly: a device is refused, not read forever.
+    let from_zero = within_seconds(|| sysconf::load_files(&["/dev/zero".into()]));
+    assert!(matches!(
+        &from_zero.files[0].state,
+        FileState::Unreadable(r) if r.contains("character device")
+    ));
+    let err = sysconf::read_regular_capped(Path::new("/dev/zero"), 16).unwrap_err();
+    assert!(err.to_string().contains("character device"), "{err}");
+}
+
+#[test]
+fn view_for_a_target_and_its_status() {
+    use netdoctor::collect::ProcPaths;
+    use netdoctor::collect::sysctl::collect_view_for;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "/etc/sysctl.d/10-a.conf",
+        "net.core.somaxconn = 1024\n",
+    );
+    key(root, "net.core.somaxconn", "1024");
+    let (view, status) = collect_view_for(&ProcPaths::root(root));
+    let view = view.unwrap();
+    assert_eq!(
+        view.key("net.core.somaxconn")
+            .and_then(|k| k.configured.as_ref())
+            .map(|c| c.value.as_str()),
+        Some("1024")
+    );
+    assert!(status.missing_reason().is_none(), "{status:?}");
+    let empty = tempfile::tempdir().unwrap();
+    let (view, status) = collect_view_for(&ProcPaths::root(empty.path()));
+    assert!(view.is_some());
+    assert!(
+        status
+            .missing_reason()
+            .is_some_and(|r| r.contains("live values unknown"))
+    );
+}
+
+#[test]
+fn reads_are_capped() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    // A configuration file above 16 MiB: the start is used, the rest reported as skipped.
+    let line = "net.core.somaxconn = 1234\n";
+    let text = line.repeat(((sysconf::CONF_FILE_MAX as usize) / line.len()) + 1000);
+    write(root, "/etc/sysctl.d/10-huge.conf", &text);
+    let config = load_system(root, systemd());
+    let file = config
+        .files
+        .iter()
+        .find(|f| f.path == "/etc/sysctl.d/10-huge.conf")
+        .unwrap();
+    assert_eq!(file.state, FileState::Applied);
+    let cut = file.parsed.skipped.last().unwrap();
+    assert!(cut.reason.contains("larger than 16 MiB"), "{cut:?}");
+    let kept = (sysconf::CONF_FILE_MAX as usize) / line.len();
+    assert_eq!(cut.line, kept + 1);
+    assert_eq!(file.parsed.assignments.len(), kept);
+    assert_eq!(winners(root, &config)[0].1, "1234");
+    // A /proc/sys value above 1 MiB is refused.
+    write(
+        root,
+        "/proc/sys/net/core/somaxconn",
+        &"1".repeat((netdoctor::collect::sysctl::LIVE_VALUE_MAX as usize) + 1),
+    );
+    let err = read_live(root, "net.core.somaxconn").unwrap_err();
+    assert!(err.to_string().contains("longer than 1 MiB"), "{err}");
+    write(root, "/proc/sys/net/core/somaxconn", "4096\n");
+    assert_eq!(read_live(root, "net.core.somaxconn").unwrap(), "4096");
+    // Standard input is capped the same way.
+    let huge_stdin = std::io::repeat(b'#').take(sysconf::CONF_FILE_MAX + 10);
+    let config = sysconf::load_from_args(&["-".to_string()], huge_stdin).unwrap();
+    assert!(
+        config.files[0]
+            .parsed
+            .skipped
+            .iter()
+            .any(|s| s.reason.contains("larger than 16 MiB"))
+    );
 }
 
 #[test]

@@ -192,9 +192,22 @@ fn apply(ns: &Netns, tree: &Path, tool: &str) -> std::process::Output {
         fs::write(tree.join(dir).join(".netdoctor-test-tree"), "").unwrap();
     }
     let t = tree.display();
+    // Where /lib is its own directory (not a link to usr/lib), the loaders read /lib/sysctl.d
+    // too: it is covered by the tree as well, or the host's files there would be applied.
+    let lib_mount = if lib_sysctl_d_is_separate() {
+        fs::create_dir_all(tree.join("lib/sysctl.d")).unwrap();
+        fs::write(tree.join("lib/sysctl.d/.netdoctor-test-tree"), "").unwrap();
+        format!(
+            "mount --bind '{t}/lib/sysctl.d' /lib/sysctl.d
+[ -e /lib/sysctl.d/.netdoctor-test-tree ] || exit 97
+"
+        )
+    } else {
+        String::new()
+    };
     let script = format!(
         "set -e
-mount --bind '{t}/etc/sysctl.d' /etc/sysctl.d
+{lib_mount}mount --bind '{t}/etc/sysctl.d' /etc/sysctl.d
 mount --bind '{t}/etc/sysctl.conf' /etc/sysctl.conf
 mount --bind '{t}/usr/lib/sysctl.d' /usr/lib/sysctl.d
 mount -t tmpfs nd-run /run
@@ -219,6 +232,18 @@ exit 0
         "-c",
         &script,
     ])
+}
+
+/// True when /lib/sysctl.d exists and is not /usr/lib/sysctl.d reached through a link.
+fn lib_sysctl_d_is_separate() -> bool {
+    match (
+        fs::canonicalize("/lib/sysctl.d"),
+        fs::canonicalize("/usr/lib/sysctl.d"),
+    ) {
+        (Ok(lib), Ok(usr_lib)) => lib != usr_lib,
+        (Ok(_), Err(_)) => true,
+        _ => false,
+    }
 }
 
 fn netdoctor_json(ns: &Netns, tree: &Path) -> Value {
@@ -269,6 +294,14 @@ fn agree(tool_binary: &str, marker: &str, test: &str) -> Option<Vec<(String, Str
     );
     let applied = apply(&ns, tree.path(), tool_binary);
     let tool_stderr = String::from_utf8_lossy(&applied.stderr).to_string();
+    // The script exits 0 after running the tool, 97 when a bind mount did not take effect,
+    // and another code when a mount failed: then the tool read the host's files, and any
+    // comparison below would only show confusing mismatches.
+    assert!(
+        applied.status.success(),
+        "setting up the tree for {tool_binary} failed ({:?}): {tool_stderr}",
+        applied.status.code()
+    );
     let doc = netdoctor_json(&ns, tree.path());
     let mut winners = Vec::new();
     let mut mismatches = Vec::new();
@@ -392,6 +425,11 @@ fn drift_causes_on_a_real_kernel() {
     let ns = Netns::create().unwrap();
     let applied = apply(&ns, root, "sysctl -q --system --pattern '^net[.]'");
     let stderr = String::from_utf8_lossy(&applied.stderr);
+    assert!(
+        applied.status.success(),
+        "setting up the tree failed ({:?}): {stderr}",
+        applied.status.code()
+    );
     assert!(
         stderr.contains("tcp_tw_reuse"),
         "procps should report the failed write: {stderr}"

@@ -1,5 +1,6 @@
 //! Analysis: pure functions from Snapshots to Findings. No I/O, no clock.
 
+pub mod check;
 pub mod counter_delta;
 pub mod finding;
 pub mod rules;

@@ -10,7 +10,6 @@ use super::{EXIT_OK, OutputArgs, SourceArgs};
 use crate::analyze::counter_delta::counter_changes;
 use crate::collect::enter_target;
 use crate::collect::procfs::Collector;
-use crate::render::Style;
 use crate::render::counters::{
     CounterRow, CountersView, SkippedPart, Unavailable, human, json, phrase_without_number,
 };
@@ -79,7 +78,7 @@ fn print_view(args: &CountersArgs, view: &CountersView) -> anyhow::Result<i32> {
     if args.output.json {
         out.write_all(json(view).as_bytes())?;
     } else {
-        out.write_all(human(view, Style::for_stdout(args.output.color)).as_bytes())?;
+        out.write_all(human(view, args.output.style()).as_bytes())?;
     }
     out.flush()?;
     Ok(EXIT_OK)

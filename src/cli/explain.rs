@@ -9,7 +9,7 @@ use clap::Args;
 
 use super::{EXIT_OK, EXIT_UNKNOWN, OutputArgs};
 use crate::kb;
-use crate::render::{Style, explain};
+use crate::render::explain;
 
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
@@ -44,7 +44,7 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<i32> {
     } else if lookup.entries.is_empty() {
         eprint!("{}", explain::not_found(&lookup));
     } else {
-        let style = Style::for_stdout(args.output.color);
+        let style = args.output.style();
         write!(stdout, "{}", explain::text(&lookup, style))?;
     }
     stdout.flush()?;

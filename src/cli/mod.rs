@@ -108,6 +108,23 @@ pub struct OutputArgs {
     pub color: crate::render::ColorChoice,
 }
 
+impl OutputArgs {
+    /// The style for standard output: colour when asked, or on a terminal unless NO_COLOR is
+    /// set (https://no-color.org).
+    pub fn style(&self) -> crate::render::Style {
+        use std::io::IsTerminal;
+        let color = match self.color {
+            crate::render::ColorChoice::Always => true,
+            crate::render::ColorChoice::Never => false,
+            crate::render::ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stdout().is_terminal()
+            }
+        };
+        crate::render::Style { color }
+    }
+}
+
 pub mod check;
 pub mod counters;
 pub mod explain;

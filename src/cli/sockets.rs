@@ -7,7 +7,7 @@ use clap::Args;
 
 use super::{EXIT_OK, OutputArgs, SourceArgs};
 use crate::collect::sockdiag::{self, CollectOptions, TcpState, ViewOptions};
-use crate::render::{Style, sockets as render};
+use crate::render::sockets as render;
 
 #[derive(Debug, Args)]
 #[command(
@@ -75,7 +75,7 @@ pub fn run(args: SocketsArgs) -> anyhow::Result<i32> {
         text.push('\n');
         text
     } else {
-        render::human(&view, &origin, Style::for_stdout(args.output.color))
+        render::human(&view, &origin, args.output.style())
     };
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(text.as_bytes())?;

@@ -24,7 +24,7 @@
 //! a root directory (`/` for the live host, `--root DIR` for a captured tree).
 
 use std::fs;
-use std::io;
+use std::io::{self, Read as _};
 use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -495,12 +495,76 @@ fn resolve_in_root(root: &Path, system_path: &str) -> Result<Resolved, String> {
     Err("too many levels of symbolic links".to_string())
 }
 
+/// Largest configuration file read; the rest of a bigger file is reported as skipped (real
+/// files are a few kilobytes: anything this large is a mistake or not a configuration file).
+pub const CONF_FILE_MAX: u64 = 16 << 20;
+
+/// The start of a file, read with a limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CappedRead {
+    /// At most the limit's worth of bytes.
+    pub bytes: Vec<u8>,
+    /// True when the file holds more than the limit.
+    pub truncated: bool,
+}
+
+/// Reads at most `cap` bytes of a regular file (links followed).
+///
+/// Anything else is refused before it is read: a FIFO would block the reader forever and a
+/// device such as /dev/zero never ends. The file is opened with O_NONBLOCK so that a FIFO put
+/// in place between the check and the open cannot block either, and the opened file is
+/// checked again.
+pub fn read_regular_capped(path: &Path, cap: u64) -> io::Result<CappedRead> {
+    use std::os::unix::fs::OpenOptionsExt;
+    check_regular(&fs::metadata(path)?)?;
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    check_regular(&file.metadata()?)?;
+    let mut bytes = Vec::new();
+    file.take(cap.saturating_add(1)).read_to_end(&mut bytes)?;
+    let limit = usize::try_from(cap).unwrap_or(usize::MAX);
+    let truncated = bytes.len() > limit;
+    bytes.truncate(limit);
+    Ok(CappedRead { bytes, truncated })
+}
+
+/// An error unless the metadata is a regular file's; the error names what it is instead.
+fn check_regular(meta: &fs::Metadata) -> io::Result<()> {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = meta.file_type();
+    if kind.is_file() {
+        return Ok(());
+    }
+    if kind.is_dir() {
+        return Err(io::Error::from(io::ErrorKind::IsADirectory));
+    }
+    let what = if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    };
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("not a regular file ({what}): not read"),
+    ))
+}
+
 /// A short reason for an I/O error ("permission denied", "no such file or directory").
 pub fn io_reason(e: &io::Error) -> String {
     match e.kind() {
         io::ErrorKind::NotFound => "no such file or directory".to_string(),
         io::ErrorKind::PermissionDenied => "permission denied".to_string(),
         io::ErrorKind::IsADirectory => "is a directory".to_string(),
+        // Our own messages are already worded.
+        _ if e.raw_os_error().is_none() => e.to_string(),
         _ => {
             let text = e.to_string();
             match text.find(" (os error") {
@@ -684,8 +748,8 @@ pub fn load_files(paths: &[PathBuf]) -> ConfigSet {
         .iter()
         .map(|path| {
             let shown = path.display().to_string();
-            match fs::read(path) {
-                Ok(bytes) => conf_file_from_bytes(&shown, None, &bytes),
+            match read_regular_capped(path, CONF_FILE_MAX) {
+                Ok(read) => conf_file_from_read(&shown, None, &read),
                 Err(e) => ConfFile {
                     path: shown,
                     target: None,
@@ -706,9 +770,95 @@ pub fn load_files(paths: &[PathBuf]) -> ConfigSet {
     }
 }
 
+/// Why the files given with `--from` could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum FromError {
+    #[error("--from {0}: no such file")]
+    NoSuchFile(String),
+    #[error("--from {path}: {reason}")]
+    Unreadable { path: String, reason: String },
+    #[error("reading standard input: {0}")]
+    Stdin(#[source] io::Error),
+}
+
+/// Loads the files given with `--from` as the only configuration, in the given order: `-`
+/// reads `stdin` (at most [`CONF_FILE_MAX`] bytes), `FILE@TIME` names FILE when no file has
+/// the whole name. An unreadable file is an error (the user named it).
+pub fn load_from_args(from: &[String], mut stdin: impl io::Read) -> Result<ConfigSet, FromError> {
+    let mut files = Vec::new();
+    for arg in from {
+        if arg == "-" {
+            let mut bytes = Vec::new();
+            (&mut stdin)
+                .take(CONF_FILE_MAX.saturating_add(1))
+                .read_to_end(&mut bytes)
+                .map_err(FromError::Stdin)?;
+            let limit = usize::try_from(CONF_FILE_MAX).unwrap_or(usize::MAX);
+            let truncated = bytes.len() > limit;
+            bytes.truncate(limit);
+            files.push(conf_file_from_read(
+                "(stdin)",
+                None,
+                &CappedRead { bytes, truncated },
+            ));
+            continue;
+        }
+        let path = if Path::new(arg).exists() {
+            PathBuf::from(arg)
+        } else {
+            match arg.rsplit_once('@') {
+                Some((file, _time)) if Path::new(file).exists() => PathBuf::from(file),
+                _ => return Err(FromError::NoSuchFile(arg.clone())),
+            }
+        };
+        for file in load_files(std::slice::from_ref(&path)).files {
+            if let FileState::Unreadable(reason) = &file.state {
+                return Err(FromError::Unreadable {
+                    path: path.display().to_string(),
+                    reason: reason.clone(),
+                });
+            }
+            files.push(file);
+        }
+    }
+    Ok(ConfigSet {
+        loader: LoaderChoice {
+            kind: LoaderKind::Files,
+            reason: "configuration taken from the files given with --from, in that order, \
+                     and judged on its own: this host's live values and sockets are not used \
+                     (the host's kernel tells which keys exist)"
+                .to_string(),
+        },
+        files,
+    })
+}
+
 /// A configuration file from text already read (standard input, a paste).
 pub fn conf_file_from_text(name: &str, text: &str) -> ConfFile {
     conf_file_from_bytes(name, None, text.as_bytes())
+}
+
+/// A configuration file from its (possibly capped) start: a truncated file is parsed up to its
+/// last complete line, and the rest is reported as one skipped entry.
+pub fn conf_file_from_read(path: &str, target: Option<String>, read: &CappedRead) -> ConfFile {
+    if !read.truncated {
+        return conf_file_from_bytes(path, target, &read.bytes);
+    }
+    let kept = match read.bytes.iter().rposition(|b| *b == b'\n') {
+        Some(last_newline) => read.bytes.get(..=last_newline).unwrap_or_default(),
+        None => &[],
+    };
+    let next_line = kept.iter().filter(|b| **b == b'\n').count() + 1;
+    let mut file = conf_file_from_bytes(path, target, kept);
+    file.parsed.skipped.push(Skipped {
+        line: next_line,
+        reason: format!(
+            "file larger than {} MiB: this line and the rest were not read",
+            CONF_FILE_MAX >> 20
+        ),
+        text: String::new(),
+    });
+    file
 }
 
 fn conf_file_from_bytes(path: &str, target: Option<String>, bytes: &[u8]) -> ConfFile {
@@ -747,8 +897,8 @@ fn read_conf_file(root: &Path, path: &str) -> ConfFile {
         }
         Ok(Resolved::File(real)) => {
             let target = (real != path).then_some(real.clone());
-            match fs::read(under_root(root, &real)) {
-                Ok(bytes) => conf_file_from_bytes(path, target, &bytes),
+            match read_regular_capped(&under_root(root, &real), CONF_FILE_MAX) {
+                Ok(read) => conf_file_from_read(path, target, &read),
                 Err(e) => unreadable(target, io_reason(&e)),
             }
         }

@@ -14,10 +14,14 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::collect::ProcPaths;
+use crate::collect::host::read_host_facts;
+use crate::collect::sockdiag::{self, CollectOptions, TcpState, ViewOptions};
 use crate::collect::sysconf::{
     self, ConfigSet, FileState, LoaderKind, dotted_to_path, glob_match, path_to_dotted,
 };
-use crate::snapshot::{SysctlAssignment, SysctlFile, SysctlKey, SysctlView};
+use crate::snapshot::{
+    Origin, Snapshot, SourceStatus, SysctlAssignment, SysctlFile, SysctlKey, SysctlView,
+};
 
 /// Keys the sysctl rules read even when neither the knowledge base nor a file names them.
 pub const RULE_KEYS: &[&str] = &[
@@ -41,6 +45,9 @@ pub const RULE_KEYS: &[&str] = &[
 /// it out, or that kernel lacks it.
 pub const NOT_IN_TREE: &str = "not in this tree (not captured, or no such key on that kernel)";
 
+/// Longest live value read (real ones are at most a few kilobytes).
+pub const LIVE_VALUE_MAX: u64 = 1 << 20;
+
 /// Why a live value could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LiveError {
@@ -59,8 +66,12 @@ pub enum LiveError {
 pub fn read_live(root: &Path, key: &str) -> Result<String, LiveError> {
     let path = sysconf::normalize_key(key).ok_or(LiveError::NoSuchKey)?;
     let fs_path = root.join("proc/sys").join(&path);
-    match fs::read(&fs_path) {
-        Ok(bytes) => Ok(normalize_value(&String::from_utf8_lossy(&bytes))),
+    match sysconf::read_regular_capped(&fs_path, LIVE_VALUE_MAX) {
+        Ok(read) if read.truncated => Err(LiveError::Other(format!(
+            "value longer than {} MiB: not read",
+            LIVE_VALUE_MAX >> 20
+        ))),
+        Ok(read) => Ok(normalize_value(&String::from_utf8_lossy(&read.bytes))),
         Err(e) => Err(match e.kind() {
             io::ErrorKind::NotFound => LiveError::NoSuchKey,
             io::ErrorKind::PermissionDenied => LiveError::PermissionDenied,
@@ -164,10 +175,74 @@ pub fn root_of(paths: &ProcPaths) -> Option<PathBuf> {
     )
 }
 
-/// The sysctl view of a target opened with `enter_target` (one line for `snapshot` and
-/// `check`): None when its sysctls cannot be read.
-pub fn collect_view_for(paths: &ProcPaths) -> Option<SysctlView> {
-    root_of(paths).map(|root| collect_view(&root))
+/// The sysctl view of a target opened with `enter_target`, and the source status to record
+/// beside it (what `snapshot` and `check` put in `Snapshot.sysctl`): None, with the reason,
+/// when its sysctls cannot be read.
+pub fn collect_view_for(paths: &ProcPaths) -> (Option<SysctlView>, SourceStatus) {
+    let Some(root) = root_of(paths) else {
+        let reason = match &paths.sys_dir {
+            Err(reason) => reason.clone(),
+            Ok(dir) => format!("cannot tell the root of {}", dir.display()),
+        };
+        return (None, SourceStatus::missing("sysctl", "/proc/sys", reason));
+    };
+    let view = collect_view(&root);
+    (Some(view), proc_sys_status(&root))
+}
+
+/// "sysctl" available at ROOT/proc/sys, or missing when there is no such directory.
+fn proc_sys_status(root: &Path) -> SourceStatus {
+    let proc_sys = root.join("proc/sys");
+    let shown = proc_sys.display().to_string();
+    if proc_sys.is_dir() {
+        SourceStatus::available("sysctl", &shown)
+    } else {
+        SourceStatus::missing("sysctl", &shown, "no such directory: live values unknown")
+    }
+}
+
+/// Everything `netdoctor sysctl` reads for a target, as a Snapshot: host facts, the sysctl
+/// view of the system under `root` (`/` or `--root DIR`) with `config` as its configuration,
+/// and the listeners (LISTEN only, no process lookup) that tell somaxconn-low which backlogs
+/// the limit cut. Files given with `--from` may describe another machine: then no listener of
+/// this host is collected. Derived socket fields are left to `analyze::sockets::annotate`.
+pub fn collect_for_target(
+    paths: &ProcPaths,
+    root: &Path,
+    config: &ConfigSet,
+    origin: Origin,
+) -> Snapshot {
+    let mut snapshot = Snapshot::new(origin);
+    snapshot.host = read_host_facts(paths);
+    snapshot.set_source(proc_sys_status(root));
+    if snapshot.host.kernel.is_none() {
+        snapshot.set_source(SourceStatus::missing(
+            "host",
+            &root.join("proc/sys/kernel/osrelease").display().to_string(),
+            "kernel version unknown",
+        ));
+    }
+    if let Some(note) = &paths.note {
+        snapshot.set_source(note.clone());
+    }
+    if config.loader.kind != LoaderKind::Files {
+        let options = CollectOptions {
+            view: ViewOptions {
+                states: TcpState::LISTEN.bit(),
+                ..ViewOptions::default()
+            },
+            owners: false,
+        };
+        let (sockets, status) = sockdiag::collect_for_snapshot(paths, &options);
+        snapshot.set_source(status);
+        snapshot.sockets = sockets;
+    }
+    snapshot.sysctl = Some(build_view(root, config));
+    snapshot.set_source(SourceStatus::available(
+        "sysctl_files",
+        &format!("{} ({})", config.loader.kind.as_str(), root.display()),
+    ));
+    snapshot
 }
 
 /// A view of configuration alone, without reading anything (for pasted sysctl.conf files in
@@ -207,9 +282,33 @@ fn file_entry(f: &sysconf::ConfFile) -> SysctlFile {
     }
 }
 
+/// The keys the sysctl rules read ([`RULE_KEYS`]) and `extra` ones, patterns expanded.
+pub fn rule_keys<'a>(root: &Path, extra: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
+    let mut keys = BTreeSet::new();
+    for key in RULE_KEYS.iter().copied().chain(extra) {
+        if key.contains('*') || sysconf::is_glob(key) {
+            keys.extend(expand_pattern(root, key));
+        } else {
+            keys.insert(key.to_string());
+        }
+    }
+    keys
+}
+
 /// Builds the Snapshot's sysctl view: live values of the interesting keys and of every
 /// configured key, with the winning assignment and the ones it overrode.
 pub fn build_view(live_root: &Path, config: &ConfigSet) -> SysctlView {
+    build_view_with_keys(live_root, config, interesting_keys(live_root))
+}
+
+/// Like [`build_view`], but reads live only `keys` besides the configured ones: `check` asks
+/// for the keys its rules and the sysctl rules need ([`rule_keys`]) instead of every key the
+/// knowledge base knows, which halves its run time.
+pub fn build_view_with_keys(
+    live_root: &Path,
+    config: &ConfigSet,
+    keys_to_read: BTreeSet<String>,
+) -> SysctlView {
     let mut expand = |pattern: &str| expand_pattern(live_root, pattern);
     let (resolved, unmatched) = sysconf::resolve_winners(config, &mut expand);
     let mut keys: Vec<SysctlKey> = Vec::new();
@@ -224,7 +323,7 @@ pub fn build_view(live_root: &Path, config: &ConfigSet) -> SysctlView {
             ..SysctlKey::default()
         });
     }
-    for key in interesting_keys(live_root) {
+    for key in keys_to_read {
         if seen.insert(key.clone()) {
             keys.push(SysctlKey {
                 key,
@@ -261,9 +360,9 @@ pub fn build_view(live_root: &Path, config: &ConfigSet) -> SysctlView {
         files,
         keys,
         unmatched_globs: unmatched.iter().map(to_snapshot_glob).collect(),
-        init_process: fs::read_to_string(live_root.join("proc/1/comm"))
+        init_process: sysconf::read_regular_capped(&live_root.join("proc/1/comm"), 4096)
             .ok()
-            .map(|s| s.trim().to_string())
+            .map(|read| String::from_utf8_lossy(&read.bytes).trim().to_string())
             .filter(|s| !s.is_empty()),
     }
 }
@@ -284,7 +383,15 @@ fn to_snapshot_glob(a: &sysconf::ConfAssignment) -> SysctlAssignment {
     }
 }
 
-/// True when `loader` is the name [`build_view`] records for `--from` files.
-pub fn is_from_files(loader: Option<&str>) -> bool {
-    loader == Some(LoaderKind::Files.as_str())
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_loader_name_is_the_one_the_rules_know() {
+        assert_eq!(
+            LoaderKind::Files.as_str(),
+            crate::analyze::rules::sysctl::LOADER_FILES
+        );
+    }
 }

@@ -1,13 +1,13 @@
 //! Rendering: human text and JSON. Formats what analysis decided; never decides.
 //!
-//! Shared helpers live here: colour choice (a terminal, NO_COLOR), thousands separators for
+//! Shared helpers live here: styling (whether to colour is decided by the CLI from the terminal
+//! and NO_COLOR, then handed in), thousands separators for
 //! humans (JSON keeps raw numbers), and rates printed only when they were measured.
 
+pub mod check;
 pub mod counters;
 pub mod sockets;
 pub mod sysctl;
-
-use std::io::IsTerminal;
 
 pub mod explain;
 
@@ -28,19 +28,6 @@ pub struct Style {
 }
 
 impl Style {
-    /// Decides colour for stdout from the user's choice and the environment.
-    pub fn for_stdout(choice: ColorChoice) -> Self {
-        let color = match choice {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                    && std::io::stdout().is_terminal()
-            }
-        };
-        Style { color }
-    }
-
     /// Plain text, no colour (tests, files).
     pub fn plain() -> Self {
         Style { color: false }

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::{Style, thousands};
 use crate::snapshot::Origin;
-use crate::snapshot::sockets::{ConnectionGroup, SocketView};
+use crate::snapshot::sockets::{ConnectionGroup, Level, SocketView};
 
 /// Schema id of `netdoctor sockets --json`.
 pub const SOCKETS_SCHEMA: &str = "netdoctor.sockets/v1";
@@ -25,6 +25,15 @@ pub fn json(view: &SocketView, origin: &Origin) -> Result<String, serde_json::Er
         origin,
         view,
     })
+}
+
+/// Paints `text` for the level analysis gave it (render never compares figures itself).
+fn paint(style: Style, level: Option<Level>, text: &str) -> String {
+    match level {
+        Some(Level::Full) => style.red(text),
+        Some(Level::Elevated) => style.yellow(text),
+        Some(Level::Ok) | None => text.to_string(),
+    }
 }
 
 fn shows(view: &SocketView, state: &str) -> bool {
@@ -129,12 +138,7 @@ fn listeners(view: &SocketView, style: Style, out: &mut String) {
         let fill_text = l
             .fill_percent
             .map_or_else(|| "?".to_string(), |f| format!("{f:.0}%"));
-        let fill = right(&fill_text, 5);
-        let fill = match l.fill_percent {
-            Some(f) if f >= 100.0 => style.red(&fill),
-            Some(f) if f >= 80.0 => style.yellow(&fill),
-            _ => fill,
-        };
+        let fill = paint(style, l.level, &right(&fill_text, 5));
         let capped = match l.capped_by_somaxconn {
             Some(true) => style.yellow(&left("yes", 6)),
             Some(false) => left("no", 6),
@@ -268,12 +272,7 @@ fn port_usage(view: &SocketView, style: Style, out: &mut String) {
         let ratio_text = u
             .ratio
             .map_or_else(|| "?".to_string(), |r| percent(r * 100.0));
-        let ratio = right(&ratio_text, 7);
-        let ratio = match u.ratio {
-            Some(r) if r >= 0.9 => style.red(&ratio),
-            Some(r) if r >= 0.5 => style.yellow(&ratio),
-            _ => ratio,
-        };
+        let ratio = paint(style, u.level, &right(&ratio_text, 7));
         out.push_str(&format!(
             "  {}  {}  {}  {}\n",
             left(&u.local_addr, local_width),
@@ -328,5 +327,40 @@ mod tests {
         assert_eq!(value["listeners"][0]["backlog"], 4);
         let human = human(&view, &Origin::Live, Style::plain());
         assert!(human.contains("[::1]:8080"));
+    }
+
+    #[test]
+    fn colour_follows_the_level_not_the_figures() {
+        use crate::snapshot::sockets::PortUsage;
+        // Figures that would once have been painted red, with the level analysis gave them.
+        let view = SocketView {
+            method: "sock_diag".into(),
+            listeners: vec![Listener {
+                local: "127.0.0.1:80".into(),
+                queue: 9,
+                backlog: Some(4),
+                fill_percent: Some(225.0),
+                level: Some(Level::Ok),
+                ..Listener::default()
+            }],
+            port_usage: vec![PortUsage {
+                local_addr: "10.0.0.1".into(),
+                remote: "10.0.0.5:443".into(),
+                in_use: 5,
+                available: Some(100),
+                ratio: Some(0.05),
+                level: Some(Level::Full),
+            }],
+            ..SocketView::default()
+        };
+        let style = Style { color: true };
+        let text = human(&view, &Origin::Live, style);
+        assert!(!text.contains(&style.red(" 225%")), "{text}");
+        assert!(text.contains(" 225%"), "{text}");
+        assert!(text.contains(&style.red(&right("5.0%", 7))), "{text}");
+        let value: serde_json::Value =
+            serde_json::from_str(&json(&view, &Origin::Live).unwrap()).unwrap();
+        assert_eq!(value["listeners"][0]["level"], "ok");
+        assert_eq!(value["port_usage"][0]["level"], "full");
     }
 }

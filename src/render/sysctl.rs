@@ -50,6 +50,8 @@ struct KeyJson<'a> {
     glob: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     mode: Option<String>,
+    /// Configured and live differ (decided by the rules; false for `--from` files).
+    drifted: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -119,6 +121,7 @@ pub fn json(report: &SysctlReport) -> Result<String, serde_json::Error> {
                     .filter(|b| *b),
                 glob: k.glob.as_deref(),
                 mode: k.mode.map(|m| format!("{m:o}")),
+                drifted: row.drifted,
             }
         })
         .collect();
@@ -212,11 +215,7 @@ pub fn text(report: &SysctlReport, style: Style) -> String {
         for (row, data) in rows.iter().zip(&report.rows) {
             let line = pad_row(row, &widths);
             let line = line.trim_end();
-            let drifted = matches!(
-                (&data.key.configured, &data.key.live),
-                (Some(c), Some(l)) if !crate::analyze::rules::sysctl::values_equal(&c.value, l)
-            );
-            if drifted {
+            if data.drifted {
                 let _ = writeln!(out, "{}", style.yellow(line));
             } else {
                 let _ = writeln!(out, "{line}");
@@ -247,6 +246,25 @@ pub fn text(report: &SysctlReport, style: Style) -> String {
                     format!(", {} line(s) skipped", f.skipped.len())
                 };
                 let _ = writeln!(out, "  {}{target}: {}{skipped}", f.path, f.state);
+                // The lines themselves, as `file:line: reason` (the file a user edits).
+                let shown = f.target.as_deref().unwrap_or(&f.path);
+                for s in f.skipped.iter().take(SKIPPED_LINES_SHOWN) {
+                    let _ = writeln!(
+                        out,
+                        "    {}",
+                        style.dim(&format!("{shown}:{}: {} ({:?})", s.line, s.reason, s.text))
+                    );
+                }
+                if f.skipped.len() > SKIPPED_LINES_SHOWN {
+                    let _ = writeln!(
+                        out,
+                        "    {}",
+                        style.dim(&format!(
+                            "... and {} more (all of them in --json)",
+                            f.skipped.len() - SKIPPED_LINES_SHOWN
+                        ))
+                    );
+                }
             }
         }
         for g in &view.unmatched_globs {
@@ -278,6 +296,9 @@ pub fn text(report: &SysctlReport, style: Style) -> String {
     }
     out
 }
+
+/// How many skipped lines of one file the text output lists.
+const SKIPPED_LINES_SHOWN: usize = 5;
 
 /// Widest DEFAULT cell in the text table (formulas in words are long; JSON has them whole).
 const DEFAULT_COLUMN_MAX: usize = 34;

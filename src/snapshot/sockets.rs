@@ -2,8 +2,8 @@
 //! state, the busiest destinations and local addresses, and ephemeral-port use per destination.
 //!
 //! Filled by `collect::sockdiag` (netlink) or the /proc/net/tcp fallback; derived figures
-//! (`capped_by_somaxconn`, fill percentages, port-usage ratios) are filled in by
-//! `analyze::sockets::annotate`. Read by the `sockets` command and by `check` rules such as
+//! (`capped_by_somaxconn`, fill percentages, port-usage ratios, alarm [`Level`]s and the
+//! `process` label) are filled in by `analyze::sockets::annotate`. Read by the `sockets` command and by `check` rules such as
 //! `listen-overflow` and `port-exhaustion`.
 
 use serde::{Deserialize, Serialize};
@@ -86,14 +86,13 @@ pub struct Listener {
     /// Connections in SYN-RECV for this listener's address:port (shared by an SO_REUSEPORT
     /// group). None when SYN-RECV sockets were not asked for.
     pub syn_recv: Option<u64>,
-    /// The owning process ("nginx (pid 812)"), or "unknown: WHY".
+    /// The owner in words ("nginx (pid 812)", "unknown: ..."), for readers of the JSON and
+    /// for findings. Worded by `analyze::sockets::annotate` from [`Listener::owner`]; ingested
+    /// views may carry the text a paste showed (ss `users:(...)`). None when not looked up.
     pub process: Option<String>,
-    /// The owner's pid, when known.
+    /// Who holds the socket, as collection found it (None: not looked up).
     #[serde(default)]
-    pub pid: Option<u32>,
-    /// The owner's command name (/proc/PID/comm), when known.
-    #[serde(default)]
-    pub command: Option<String>,
+    pub owner: Option<ProcessOwner>,
     /// The local address without the port ("0.0.0.0", "::1").
     #[serde(default)]
     pub address: String,
@@ -112,6 +111,48 @@ pub struct Listener {
     /// queue / backlog in percent (filled by analysis; None when the backlog is unknown).
     #[serde(default)]
     pub fill_percent: Option<f64>,
+    /// How close the accept queue is to its limit (filled by analysis; None when the backlog
+    /// is unknown).
+    #[serde(default)]
+    pub level: Option<Level>,
+}
+
+/// How close a queue or a port range is to its limit, as analysis judges it. Render maps it to
+/// a colour; it never compares figures itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// Well below the limit.
+    Ok,
+    /// Getting close: worth watching.
+    Elevated,
+    /// At or practically at the limit: the next connection may fail.
+    Full,
+}
+
+/// The process holding a socket, or why it is not known.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum ProcessOwner {
+    /// Found through /proc/PID/fd. `command` is /proc/PID/comm (None: the process exited
+    /// before its name was read).
+    Known { pid: u32, command: Option<String> },
+    /// Not found.
+    Unknown { reason: UnknownOwner },
+}
+
+/// Why the owner of a socket is not known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum UnknownOwner {
+    /// The kernel reported no inode for the socket.
+    NoInode,
+    /// Some processes' descriptor tables could not be read (not root).
+    NotPermitted { unreadable_processes: u32 },
+    /// No visible process holds it (closing, or held from another PID namespace).
+    NotFound,
+    /// A captured tree has no process table to search.
+    CapturedTree,
 }
 
 /// ESTABLISHED and TIME_WAIT connections sharing one key (a remote address:port, or a local
@@ -135,4 +176,8 @@ pub struct PortUsage {
     /// in_use / available (filled by analysis).
     #[serde(default)]
     pub ratio: Option<f64>,
+    /// How close this destination is to running out of ephemeral ports (filled by analysis;
+    /// None when the ratio is unknown).
+    #[serde(default)]
+    pub level: Option<Level>,
 }

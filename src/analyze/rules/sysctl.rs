@@ -25,10 +25,13 @@ const SOMAXCONN_RECOMMEND_MAX: i64 = 65535;
 const NEVER_APPLIED_MIN: usize = 3;
 /// The loader name the collector records for `--from` files.
 pub const LOADER_FILES: &str = "files";
+/// The caveat of every finding about files given with `--from`.
+pub const JUDGED_ON_ITS_OWN: &str = "judged from the file on its own (--from): this host's \
+                                     live values and sockets were not used";
 /// Page size assumed when the snapshot does not say (x86-64 and most arm64 kernels).
 const ASSUMED_PAGE_SIZE: u64 = 4096;
 /// A local port range narrower than this many ports is called narrow.
-const PORT_RANGE_NARROW: i64 = 5000;
+const PORT_RANGE_NARROW: u32 = 5000;
 
 /// One key's facts kept here until the knowledge base has them.
 #[derive(Debug, Clone, Copy)]
@@ -270,25 +273,38 @@ pub fn unit_of(key: &str) -> Option<&'static str> {
         .or_else(|| fallback_fact(key).map(|f| f.unit))
 }
 
-/// One row of the effective table `netdoctor sysctl` prints.
+/// One row of the effective table `netdoctor sysctl` prints, with what analysis decided about
+/// it (the renderer only formats).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyRow<'a> {
     pub key: &'a SysctlKey,
     pub default: Option<String>,
     pub unit: Option<&'static str>,
+    /// The configured value differs from the live one (numbers compared as numbers). Never
+    /// true for files given with `--from`: this host's live values are not theirs.
+    pub drifted: bool,
 }
 
-/// The effective table: every key of the view with its default for this kernel and its unit.
+/// The effective table: every key of the view with its default for this kernel, its unit and
+/// whether it drifted from its configuration.
 pub fn table(snapshot: &Snapshot) -> Vec<KeyRow<'_>> {
     let kernel = snapshot.host.kernel_version();
     snapshot
         .sysctl
         .iter()
-        .flat_map(|view| view.keys.iter())
-        .map(|key| KeyRow {
+        .flat_map(|view| {
+            let from_files = view.loader.as_deref() == Some(LOADER_FILES);
+            view.keys.iter().map(move |key| (key, from_files))
+        })
+        .map(|(key, from_files)| KeyRow {
             key,
             default: default_for(&key.key, kernel),
             unit: unit_of(&key.key),
+            drifted: !from_files
+                && matches!(
+                    (&key.configured, &key.live),
+                    (Some(c), Some(l)) if !values_equal(&c.value, l)
+                ),
         })
         .collect()
 }
@@ -316,7 +332,7 @@ pub fn evaluate_all(snapshot: &Snapshot) -> Evaluation {
     let Some(view) = snapshot.sysctl.as_ref() else {
         out.not_evaluated.push(NotEvaluated {
             rule: "sysctl-*".to_string(),
-            missing: "no sysctl data was collected".to_string(),
+            missing: "sysctl data (none was collected)".to_string(),
         });
         return out;
     };
@@ -329,7 +345,7 @@ pub fn evaluate_all(snapshot: &Snapshot) -> Evaluation {
     if !ctx.live_readable {
         out.not_evaluated.push(NotEvaluated {
             rule: "sysctl-drift, sysctl-unknown-key".to_string(),
-            missing: "no live value could be read from /proc/sys".to_string(),
+            missing: "live values from /proc/sys (none could be read)".to_string(),
         });
     }
     drift(&ctx, &mut out);
@@ -361,13 +377,48 @@ impl Ctx<'_> {
         self.view.key(key)
     }
 
-    /// The value in force: live when read, otherwise the configured one (with a caveat).
+    /// The value to judge, and whether it is the live one: live when read, otherwise the
+    /// configured one (with a caveat). Files given with `--from` may describe another machine,
+    /// so then only their configured value counts, never this host's live one.
     fn effective(&self, key: &str) -> Option<(String, bool)> {
         let entry = self.key(key)?;
+        if self.config_is_from_files() {
+            return entry.configured.as_ref().map(|c| (c.value.clone(), false));
+        }
         if let Some(live) = &entry.live {
             return Some((live.clone(), true));
         }
         entry.configured.as_ref().map(|c| (c.value.clone(), false))
+    }
+
+    /// This host's live value of a key, unless the configuration is judged on its own.
+    fn live_of<'e>(&self, entry: &'e SysctlKey) -> Option<&'e str> {
+        if self.config_is_from_files() {
+            None
+        } else {
+            entry.live.as_deref()
+        }
+    }
+
+    /// The listeners of this host, unless the configuration is judged on its own.
+    fn sockets(&self) -> Option<&crate::snapshot::sockets::SocketView> {
+        if self.config_is_from_files() {
+            None
+        } else {
+            self.snapshot.sockets.as_ref()
+        }
+    }
+
+    /// Caveats of a finding judged from `effective`: the file on its own (`--from`), or a
+    /// configured value because the live one was not read.
+    fn judged_caveats(&self, live: bool) -> Vec<String> {
+        if self.config_is_from_files() {
+            vec![JUDGED_ON_ITS_OWN.to_string()]
+        } else if live {
+            Vec::new()
+        } else {
+            vec!["live value not read; judged from the configuration".to_string()]
+        }
     }
 
     fn effective_int(&self, key: &str) -> Option<(i64, bool)> {
@@ -394,18 +445,23 @@ impl Ctx<'_> {
         self.view.loader.as_deref() == Some(LOADER_FILES)
     }
 
-    /// The command that re-applies the configuration with this loader.
+    /// The command that re-applies the configuration with this loader, quoted as code, with
+    /// a note after it: "`sysctl --system` (re-applies ...)".
     fn reapply_command(&self) -> String {
         match self.view.loader.as_deref() {
             Some("systemd-sysctl") => {
-                "systemctl restart systemd-sysctl (re-applies every sysctl.d file)".to_string()
+                "`systemctl restart systemd-sysctl` (re-applies every sysctl.d file)".to_string()
             }
-            Some("files") => "sysctl -p FILE (for the file you edited)".to_string(),
-            _ => "sysctl --system (re-applies sysctl.d files and /etc/sysctl.conf)".to_string(),
+            Some(LOADER_FILES) => "`sysctl -p FILE` (for the file you edited)".to_string(),
+            _ => "`sysctl --system` (re-applies sysctl.d files and /etc/sysctl.conf)".to_string(),
         }
     }
 
+    /// A counter of this host as evidence (never for files judged on their own).
     fn counter_evidence(&self, name: &str) -> Option<Evidence> {
+        if self.config_is_from_files() {
+            return None;
+        }
         self.snapshot.counter(name).map(|total| Evidence::Counter {
             name: name.to_string(),
             total,
@@ -456,23 +512,70 @@ pub fn values_equal(configured: &str, live: &str) -> bool {
 }
 
 /// An integer as the kernel's integer handlers read it: decimal, `0x` hex, leading `0` octal,
-/// optional sign.
+/// one optional sign in front. A second sign (`--5`, `0x-8`) or any other character makes it
+/// not a number; so does a value outside i128 (the negation is checked).
 fn parse_int(text: &str) -> Option<i128> {
     let (negative, digits) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text.strip_prefix('+').unwrap_or(text)),
     };
-    let value = if let Some(hex) = digits
+    let (radix, digits) = if let Some(hex) = digits
         .strip_prefix("0x")
         .or_else(|| digits.strip_prefix("0X"))
     {
-        i128::from_str_radix(hex, 16).ok()?
+        (16, hex)
     } else if digits.len() > 1 && digits.starts_with('0') {
-        i128::from_str_radix(digits, 8).ok()?
+        (8, digits)
     } else {
-        digits.parse::<i128>().ok()?
+        (10, digits)
     };
-    Some(if negative { -value } else { value })
+    // from_str_radix accepts a sign of its own: only digits may follow ours.
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let value = i128::from_str_radix(digits, radix).ok()?;
+    if negative {
+        value.checked_neg()
+    } else {
+        Some(value)
+    }
+}
+
+/// Why an `ip_local_port_range` value is not a usable range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortRangeError {
+    /// Not two port numbers (0..=65535) separated by whitespace.
+    Malformed,
+    /// Two ports, but the low end is above the high end: the kernel rejects the write.
+    Inverted { low: u16, high: u16 },
+}
+
+/// Parses `net.ipv4.ip_local_port_range` ("32768\t60999") into (low, high) ports.
+///
+/// Pure and public so that every area can share it (the sockets collector has a parser of
+/// its own for the same text; the two are to be unified).
+pub fn parse_port_range(text: &str) -> Result<(u16, u16), PortRangeError> {
+    let mut fields = text.split_whitespace();
+    let mut port = || -> Result<u16, PortRangeError> {
+        fields
+            .next()
+            .and_then(|t| t.parse::<u16>().ok())
+            .ok_or(PortRangeError::Malformed)
+    };
+    let low = port()?;
+    let high = port()?;
+    if fields.next().is_some() {
+        return Err(PortRangeError::Malformed);
+    }
+    if low > high {
+        return Err(PortRangeError::Inverted { low, high });
+    }
+    Ok((low, high))
+}
+
+/// How many ports an inclusive range holds (1..=65536).
+pub fn port_count(low: u16, high: u16) -> u32 {
+    u32::from(high.saturating_sub(low)) + 1
 }
 
 /// True for keys that exist only when a module is loaded.
@@ -505,8 +608,8 @@ fn drift(ctx: &Ctx, out: &mut Evaluation) {
     if ctx.config_is_from_files() {
         out.not_evaluated.push(NotEvaluated {
             rule: "sysctl-drift".to_string(),
-            missing: "the configuration came from files given with --from, not from the system \
-                      whose live values were read"
+            missing: "live values of the system the files describe (they came from --from, \
+                      and this host's values say nothing about them)"
                 .to_string(),
         });
         return;
@@ -586,7 +689,7 @@ fn drift(ctx: &Ctx, out: &mut Evaluation) {
         let mut remedy = vec![
             format!(
                 "If the file is right: `sysctl -w {}=\"{}\"` now, then find what changed it \
-                 (or why it failed: `{}` prints the error).",
+                 (or why it failed: {} prints the error).",
                 entry.key,
                 configured.value,
                 ctx.reapply_command()
@@ -677,7 +780,7 @@ fn glob_drift(
                       runs; keys that appear later are not covered."
             .to_string(),
         remedy: vec![
-            format!("Re-apply now: `{}`.", ctx.reapply_command()),
+            format!("Re-apply now: {}.", ctx.reapply_command()),
             format!(
                 "If the live values are intended, narrow the glob at {}.",
                 where_set(configured)
@@ -755,7 +858,7 @@ fn never_applied(
                       them differing together points at the files never being applied."
             .to_string(),
         remedy: vec![
-            format!("Apply them now: `{}`.", ctx.reapply_command()),
+            format!("Apply them now: {}.", ctx.reapply_command()),
             "Make the init system apply them at boot (systemd-sysctl.service, or `sysctl \
              --system` in the container's entry point), or set them from the host / the \
              container runtime (`docker run --sysctl`, a pod's securityContext.sysctls)."
@@ -813,8 +916,10 @@ fn drift_cause(entry: &SysctlKey, configured: &SysctlAssignment, live: &str) -> 
         );
     }
     if entry.key == "net.ipv4.ip_local_port_range"
-        && let Some([low, high]) = numbers.as_deref()
-        && low > high
+        && matches!(
+            parse_port_range(&configured.value),
+            Err(PortRangeError::Inverted { .. })
+        )
     {
         return (
             "The configured range has its low end above its high end; the kernel rejects it \
@@ -1086,7 +1191,7 @@ fn overridden(ctx: &Ctx, out: &mut Evaluation) {
                     Some("systemd-sysctl") =>
                         "files are applied in lexicographic order of their names, whatever \
                          their directory, and the last assignment wins",
-                    Some("files") => "the files are applied in the order given",
+                    Some(LOADER_FILES) => "the files are applied in the order given",
                     _ =>
                         "sysctl.d files are applied in order of their names and \
                          /etc/sysctl.conf last; the last assignment wins",
@@ -1178,7 +1283,7 @@ fn tw_recycle(ctx: &Ctx, out: &mut Evaluation) {
     let Some(entry) = ctx.key(KEY) else {
         return;
     };
-    let live = entry.live.as_deref().and_then(|v| v.parse::<i64>().ok());
+    let live = ctx.live_of(entry).and_then(|v| v.parse::<i64>().ok());
     let configured = entry
         .configured
         .as_ref()
@@ -1187,9 +1292,7 @@ fn tw_recycle(ctx: &Ctx, out: &mut Evaluation) {
     let timestamps = ctx.effective_int("net.ipv4.tcp_timestamps").map(|(v, _)| v);
     let mut evidence = vec![key_evidence(
         entry,
-        entry
-            .live
-            .as_deref()
+        ctx.live_of(entry)
             .or(entry.configured.as_ref().map(|c| c.value.as_str())),
     )];
     evidence.push(ctx.kernel_fact());
@@ -1276,7 +1379,7 @@ fn tw_recycle(ctx: &Ctx, out: &mut Evaluation) {
                 where_set(configured),
                 configured.value,
                 ctx.kernel_text(),
-                entry.live.as_deref().unwrap_or("unknown")
+                ctx.live_of(entry).unwrap_or("unknown")
             ),
             Vec::new(),
         )
@@ -1296,7 +1399,7 @@ fn tw_recycle(ctx: &Ctx, out: &mut Evaluation) {
     let mut remedy: Vec<String> = delete_line.into_iter().collect();
     remedy.push(format!(
         "Check other files for the same line: `grep -rn tcp_tw_recycle /etc/sysctl.conf \
-         /etc/sysctl.d /run/sysctl.d /usr/lib/sysctl.d`; then `{}`.",
+         /etc/sysctl.d /run/sysctl.d /usr/lib/sysctl.d`; then {}.",
         ctx.reapply_command()
     ));
     out.findings.push(Finding {
@@ -1321,7 +1424,13 @@ fn tw_recycle(ctx: &Ctx, out: &mut Evaluation) {
         remedy,
         references: tw_references(),
         weight: 5.0,
-        caveats,
+        caveats: caveats
+            .into_iter()
+            .chain(
+                ctx.config_is_from_files()
+                    .then(|| JUDGED_ON_ITS_OWN.to_string()),
+            )
+            .collect(),
     });
 }
 
@@ -1342,7 +1451,10 @@ fn syncookies(ctx: &Ctx, out: &mut Evaluation) {
     };
     let mut evidence = vec![key_evidence(entry, Some("0"))];
     if let Some(e) = ctx.key("net.ipv4.tcp_max_syn_backlog") {
-        evidence.push(key_evidence(e, e.live.as_deref()));
+        let backlog = ctx
+            .effective("net.ipv4.tcp_max_syn_backlog")
+            .map(|(v, _)| v);
+        evidence.push(key_evidence(e, backlog.as_deref()));
     }
     for counter in ["TcpExtListenDrops", "TcpExtTCPReqQFullDrop"] {
         evidence.extend(ctx.counter_evidence(counter));
@@ -1369,11 +1481,7 @@ fn syncookies(ctx: &Ctx, out: &mut Evaluation) {
         remedy,
         references: vec!["Documentation/networking/ip-sysctl.rst: tcp_syncookies".to_string()],
         weight: 3.0,
-        caveats: if live {
-            Vec::new()
-        } else {
-            vec!["live value not read; judged from the configuration".to_string()]
-        },
+        caveats: ctx.judged_caveats(live),
     });
 }
 
@@ -1391,7 +1499,8 @@ fn timestamps(ctx: &Ctx, out: &mut Evaluation) {
         .filter(|v| *v != 0);
     let mut evidence = vec![key_evidence(entry, Some("0"))];
     if let Some(e) = ctx.key("net.ipv4.tcp_tw_reuse").filter(|_| reuse.is_some()) {
-        evidence.push(key_evidence(e, e.live.as_deref()));
+        let shown = reuse.map(|v| v.to_string());
+        evidence.push(key_evidence(e, shown.as_deref()));
     }
     let mut remedy = vec![format!("`sysctl -w {KEY}=1` now.")];
     remedy.push(match &entry.configured {
@@ -1420,7 +1529,7 @@ fn timestamps(ctx: &Ctx, out: &mut Evaluation) {
         remedy,
         references: vec!["Documentation/networking/ip-sysctl.rst: tcp_timestamps".to_string()],
         weight: 2.0,
-        caveats: Vec::new(),
+        caveats: ctx.judged_caveats(live),
     });
 }
 
@@ -1437,9 +1546,7 @@ fn somaxconn(ctx: &Ctx, out: &mut Evaluation) {
         _ => 128,
     };
     let capped: Vec<&crate::snapshot::sockets::Listener> = ctx
-        .snapshot
-        .sockets
-        .as_ref()
+        .sockets()
         .map(|s| {
             s.listeners
                 .iter()
@@ -1447,10 +1554,17 @@ fn somaxconn(ctx: &Ctx, out: &mut Evaluation) {
                 .collect()
         })
         .unwrap_or_default();
-    if ctx.snapshot.sockets.is_none() {
+    if ctx.config_is_from_files() {
         out.not_evaluated.push(NotEvaluated {
             rule: "somaxconn-low (listeners)".to_string(),
-            missing: "socket state was not collected: cannot tell which listeners are capped"
+            missing: "the listeners of the machine the --from files describe (this host's \
+                      listeners say nothing about it)"
+                .to_string(),
+        });
+    } else if ctx.snapshot.sockets.is_none() {
+        out.not_evaluated.push(NotEvaluated {
+            rule: "somaxconn-low (listeners)".to_string(),
+            missing: "socket state (not collected), which tells which listeners are capped"
                 .to_string(),
         });
     }
@@ -1535,11 +1649,7 @@ fn somaxconn(ctx: &Ctx, out: &mut Evaluation) {
         remedy,
         references: vec!["listen(2)".to_string()],
         weight: if full.is_empty() { 2.0 } else { 4.0 },
-        caveats: if live {
-            Vec::new()
-        } else {
-            vec!["live value not read; judged from the configuration".to_string()]
-        },
+        caveats: ctx.judged_caveats(live),
     });
 }
 
@@ -1547,7 +1657,7 @@ fn mem_units(ctx: &Ctx, out: &mut Evaluation) {
     let Some(mem_bytes) = ctx.snapshot.host.mem_bytes else {
         out.not_evaluated.push(NotEvaluated {
             rule: "tcp-mem-units".to_string(),
-            missing: "total memory unknown".to_string(),
+            missing: "the total memory of the machine (unknown)".to_string(),
         });
         return;
     };
@@ -1653,7 +1763,11 @@ fn mem_units(ctx: &Ctx, out: &mut Evaluation) {
             remedy,
             references: vec!["Documentation/networking/ip-sysctl.rst: tcp_mem".to_string()],
             weight: 2.0,
-            caveats: page_caveat.clone().into_iter().collect(),
+            caveats: page_caveat
+                .clone()
+                .into_iter()
+                .chain(ctx.judged_caveats(live))
+                .collect(),
         });
     }
 }
@@ -1682,13 +1796,13 @@ fn human_bytes(bytes: u64) -> String {
 
 fn rp_filter(ctx: &Ctx, out: &mut Evaluation) {
     let all_key = "net.ipv4.conf.all.rp_filter";
-    let Some((all, _)) = ctx.effective_int(all_key) else {
+    let Some((all, all_live)) = ctx.effective_int(all_key) else {
         return;
     };
     let drops = ctx
         .snapshot
         .counter("TcpExtIPReversePathFilter")
-        .filter(|v| *v > 0);
+        .filter(|v| *v > 0 && !ctx.config_is_from_files());
     let mut conflicts = Vec::new();
     let mut strict = Vec::new();
     for entry in &ctx.view.keys {
@@ -1775,7 +1889,7 @@ fn rp_filter(ctx: &Ctx, out: &mut Evaluation) {
         ],
         references: vec!["Documentation/networking/ip-sysctl.rst: rp_filter".to_string()],
         weight: 1.0,
-        caveats: Vec::new(),
+        caveats: ctx.judged_caveats(all_live),
     });
 }
 
@@ -1784,7 +1898,7 @@ fn abort_on_overflow(ctx: &Ctx, out: &mut Evaluation) {
     let Some(entry) = ctx.key(KEY) else {
         return;
     };
-    let Some((value, _)) = ctx.effective_int(KEY).filter(|(v, _)| *v != 0) else {
+    let Some((value, live)) = ctx.effective_int(KEY).filter(|(v, _)| *v != 0) else {
         return;
     };
     let mut evidence = vec![key_evidence(entry, Some(&value.to_string()))];
@@ -1817,7 +1931,7 @@ fn abort_on_overflow(ctx: &Ctx, out: &mut Evaluation) {
             "Documentation/networking/ip-sysctl.rst: tcp_abort_on_overflow".to_string(),
         ],
         weight: 2.0,
-        caveats: Vec::new(),
+        caveats: ctx.judged_caveats(live),
     });
 }
 
@@ -1826,22 +1940,54 @@ fn port_range(ctx: &Ctx, out: &mut Evaluation) {
     let Some(entry) = ctx.key(KEY) else {
         return;
     };
-    let Some((text, _)) = ctx.effective(KEY) else {
+    let Some((text, live)) = ctx.effective(KEY) else {
         return;
     };
-    let values: Vec<i64> = text
-        .split_whitespace()
-        .filter_map(|t| t.parse().ok())
-        .collect();
-    let [low, high] = values.as_slice() else {
-        return;
+    let change_line = match &entry.configured {
+        Some(c) => format!("Change line {} of {}.", c.line, c.file),
+        None => "Find what sets it at runtime.".to_string(),
     };
-    let ports = high - low + 1;
+    let (low, high) = match parse_port_range(&text) {
+        Ok(range) => range,
+        Err(PortRangeError::Malformed) => return,
+        Err(PortRangeError::Inverted { low, high }) => {
+            // Only a configured value can be inverted: the kernel refuses such a write.
+            out.findings.push(Finding {
+                id: "port-range-invalid".to_string(),
+                severity: Severity::Warning,
+                title: format!("{KEY} = {low} {high} is not a valid range"),
+                summary: format!(
+                    "{KEY} = {low} {high} has its low end above its high end. The kernel \
+                     rejects the write with EINVAL, so the line sets nothing and the previous \
+                     range (the kernel default 32768 60999 at boot) stays in force."
+                ),
+                evidence: vec![key_evidence(entry, Some(&text))],
+                explanation: "The kernel accepts a local port range only when the first port \
+                              is not above the second."
+                    .to_string(),
+                remedy: vec![
+                    format!(
+                        "Swap the two numbers (`{KEY} = {high} {low}`) if that range is meant."
+                    ),
+                    change_line,
+                ],
+                references: vec![
+                    "Documentation/networking/ip-sysctl.rst: ip_local_port_range".to_string(),
+                ],
+                weight: 1.0,
+                caveats: ctx.judged_caveats(live),
+            });
+            return;
+        }
+    };
+    let ports = port_count(low, high);
     if ports >= PORT_RANGE_NARROW {
         return;
     }
     let mut evidence = vec![key_evidence(entry, Some(&text))];
-    evidence.extend(ctx.counter_evidence("TcpExtTCPTimeWaitOverflow"));
+    if !ctx.config_is_from_files() {
+        evidence.extend(ctx.counter_evidence("TcpExtTCPTimeWaitOverflow"));
+    }
     out.findings.push(Finding {
         id: "port-range-narrow".to_string(),
         severity: Severity::Warning,
@@ -1860,14 +2006,11 @@ fn port_range(ctx: &Ctx, out: &mut Evaluation) {
             .to_string(),
         remedy: vec![
             format!("`sysctl -w {KEY}=\"32768 60999\"` (the kernel default) or wider."),
-            match &entry.configured {
-                Some(c) => format!("Change line {} of {}.", c.line, c.file),
-                None => "Find what sets it at runtime.".to_string(),
-            },
+            change_line,
         ],
         references: vec!["Documentation/networking/ip-sysctl.rst: ip_local_port_range".to_string()],
         weight: 2.0,
-        caveats: Vec::new(),
+        caveats: ctx.judged_caveats(live),
     });
 }
 
@@ -1877,10 +2020,14 @@ fn tw_buckets(ctx: &Ctx, out: &mut Evaluation) {
     let Some(entry) = ctx.key(KEY) else {
         return;
     };
+    if ctx.config_is_from_files() {
+        // The overflow counter is this host's: it says nothing about the file's machine.
+        return;
+    }
     let Some(overflows) = ctx.snapshot.counter(COUNTER) else {
         out.not_evaluated.push(NotEvaluated {
             rule: "tw-buckets-low".to_string(),
-            missing: format!("counter {COUNTER} not collected"),
+            missing: format!("counter {COUNTER} (not collected)"),
         });
         return;
     };
@@ -2289,6 +2436,172 @@ mod tests {
         let f = evaluate(&s);
         assert_eq!(ids(&f), vec![("sysctl-unknown-key", Severity::Info)]);
         assert!(f[0].title.contains("interface eth9 does not exist"));
+    }
+
+    fn files_snapshot(keys: Vec<SysctlKey>) -> Snapshot {
+        let mut s = snapshot(Some("6.1"), keys);
+        if let Some(v) = s.sysctl.as_mut() {
+            v.loader = Some(LOADER_FILES.to_string());
+        }
+        s
+    }
+
+    #[test]
+    fn signs_inside_the_digits_are_not_numbers() {
+        // Each of these panicked with "attempt to negate with overflow".
+        for text in [
+            "--170141183460469231731687303715884105728",
+            "-0x-80000000000000000000000000000000",
+            "0x-80000000000000000000000000000000",
+            "-+5",
+            "+-5",
+            "0x+5",
+            "-",
+            "0x",
+        ] {
+            assert_eq!(parse_int(text), None, "{text}");
+            assert!(!values_equal(text, "0"), "{text}");
+        }
+        assert_eq!(parse_int("-0x10"), Some(-16));
+        assert_eq!(parse_int("+010"), Some(8));
+        assert_eq!(
+            parse_int("-170141183460469231731687303715884105727"),
+            Some(-i128::MAX)
+        );
+        let s = snapshot(
+            Some("6.1"),
+            vec![key(
+                "net.core.somaxconn",
+                Some("4096"),
+                Some((
+                    "--170141183460469231731687303715884105728",
+                    "/etc/sysctl.conf",
+                    1,
+                )),
+            )],
+        );
+        let f = evaluate(&s);
+        assert_eq!(ids(&f), vec![("sysctl-drift", Severity::Warning)]);
+        assert!(f[0].summary.contains("not a number"), "{}", f[0].summary);
+    }
+
+    #[test]
+    fn port_ranges_parse_as_ports() {
+        assert_eq!(parse_port_range("32768\t60999\n"), Ok((32768, 60999)));
+        assert_eq!(parse_port_range("0 65535"), Ok((0, 65535)));
+        assert_eq!(
+            parse_port_range("5000 100"),
+            Err(PortRangeError::Inverted {
+                low: 5000,
+                high: 100
+            })
+        );
+        for bad in [
+            "-9223372036854775808 9223372036854775807",
+            "1 65536",
+            "1",
+            "1 2 3",
+            "",
+            "-1 5",
+            "a b",
+        ] {
+            assert_eq!(
+                parse_port_range(bad),
+                Err(PortRangeError::Malformed),
+                "{bad}"
+            );
+        }
+        assert_eq!(port_count(0, 65535), 65536);
+        assert_eq!(port_count(7, 7), 1);
+    }
+
+    #[test]
+    fn port_range_extremes_do_not_panic_and_inverted_is_invalid() {
+        const KEY: &str = "net.ipv4.ip_local_port_range";
+        let huge = files_snapshot(vec![key(
+            KEY,
+            None,
+            Some(("-9223372036854775808 9223372036854775807", "/d.conf", 1)),
+        )]);
+        assert!(evaluate(&huge).is_empty());
+        let inverted = files_snapshot(vec![key(KEY, None, Some(("5000 100", "/d.conf", 2)))]);
+        let f = evaluate(&inverted);
+        assert_eq!(ids(&f), vec![("port-range-invalid", Severity::Warning)]);
+        assert!(!f[0].title.contains('-'), "{}", f[0].title);
+        assert!(f[0].summary.contains("EINVAL"));
+        let narrow = files_snapshot(vec![key(KEY, None, Some(("60000 60999", "/d.conf", 3)))]);
+        let f = evaluate(&narrow);
+        assert_eq!(ids(&f), vec![("port-range-narrow", Severity::Warning)]);
+        assert!(f[0].title.contains("Only 1000 local ports"));
+    }
+
+    #[test]
+    fn from_files_judge_the_configured_value_not_this_host() {
+        use crate::snapshot::sockets::{Listener, SocketView};
+        // This host says 4096 and has a capped listener; the pasted file says 77.
+        let mut s = files_snapshot(vec![key(
+            "net.core.somaxconn",
+            Some("4096"),
+            Some(("77", "/tmp/d.conf", 1)),
+        )]);
+        s.sockets = Some(SocketView {
+            listeners: vec![Listener {
+                local: "0.0.0.0:443".to_string(),
+                capped_by_somaxconn: Some(true),
+                ..Listener::default()
+            }],
+            ..SocketView::default()
+        });
+        let f = evaluate(&s);
+        assert_eq!(ids(&f), vec![("somaxconn-low", Severity::Warning)]);
+        assert!(f[0].title.contains("= 77"), "{}", f[0].title);
+        assert!(f[0].caveats.iter().any(|c| c == JUDGED_ON_ITS_OWN));
+        assert!(
+            !f[0]
+                .evidence
+                .iter()
+                .any(|e| matches!(e, Evidence::Socket { .. }))
+        );
+        // A key the file does not set is not judged from this host's live value.
+        let quiet = files_snapshot(vec![key("net.ipv4.tcp_syncookies", Some("0"), None)]);
+        assert!(evaluate(&quiet).is_empty());
+        // The same file on the system itself: live wins (and is fine).
+        let mut system = files_snapshot(vec![key(
+            "net.core.somaxconn",
+            Some("4096"),
+            Some(("77", "/etc/sysctl.conf", 1)),
+        )]);
+        if let Some(v) = system.sysctl.as_mut() {
+            v.loader = Some("systemd-sysctl".to_string());
+        }
+        assert!(!evaluate(&system).iter().any(|f| f.id == "somaxconn-low"));
+    }
+
+    #[test]
+    fn table_decides_drift_and_never_for_pasted_files() {
+        let keys = vec![
+            key(
+                "net.core.somaxconn",
+                Some("4096"),
+                Some(("77", "/d.conf", 1)),
+            ),
+            key("vm.swappiness", Some("10"), Some(("0xa", "/d.conf", 2))),
+            key("fs.file-max", Some("5"), None),
+        ];
+        let system = snapshot(Some("6.1"), keys.clone());
+        let drifted: Vec<(&str, bool)> = table(&system)
+            .iter()
+            .map(|r| (r.key.key.as_str(), r.drifted))
+            .collect();
+        assert_eq!(
+            drifted,
+            vec![
+                ("net.core.somaxconn", true),
+                ("vm.swappiness", false),
+                ("fs.file-max", false)
+            ]
+        );
+        assert!(table(&files_snapshot(keys)).iter().all(|r| !r.drifted));
     }
 
     #[test]

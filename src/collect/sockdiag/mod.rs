@@ -10,6 +10,10 @@
 //! Layout: [`request`] builds the 72-byte dump request, [`reply`] parses replies by offset,
 //! [`procnet`] parses /proc/net/tcp{,6}, [`owners`] maps socket inodes to processes, [`view`]
 //! shapes sockets into the Snapshot's `SocketView`. The syscalls live in `collect::sys`.
+//! Settings (somaxconn, the ephemeral port range, reserved ports) are read through
+//! `collect::sysctl::read_live` and parsed by the pure [`parse_port_range`] and
+//! [`parse_reserved_ports`], which the sysctl rules reuse. Owners are returned as data
+//! (`ProcessOwner`); derived figures, alarm levels and words come from `analyze::sockets`.
 
 pub mod owners;
 pub mod procnet;
@@ -23,8 +27,9 @@ use std::path::Path;
 
 use crate::collect::ProcPaths;
 use crate::collect::sys::netlink::SockDiagSocket;
+use crate::collect::sysctl;
 use crate::snapshot::SourceStatus;
-use crate::snapshot::sockets::SocketView;
+use crate::snapshot::sockets::{ProcessOwner, SocketView, UnknownOwner};
 
 pub use request::Family;
 pub use state::TcpState;
@@ -177,25 +182,36 @@ pub fn collect_socket_view(
         }
         view
     };
-    match &paths.sys_dir {
-        Ok(sys_dir) => read_settings(sys_dir, &mut view),
-        Err(reason) => view.notes.push(format!(
-            "somaxconn and the ephemeral port range not read: {reason}"
+    match sysctl::root_of(paths) {
+        Some(root) => read_settings(&root, &mut view),
+        None => view.notes.push(format!(
+            "somaxconn and the ephemeral port range not read: {}",
+            paths
+                .sys_dir
+                .as_ref()
+                .err()
+                .map_or("no /proc/sys for this target", String::as_str)
         )),
     }
     if !paths.live {
         for l in &mut view.listeners {
-            l.process = Some("unknown: a captured tree has no process table".to_string());
+            l.owner = Some(ProcessOwner::Unknown {
+                reason: UnknownOwner::CapturedTree,
+            });
         }
+        crate::analyze::sockets::label_owners(&mut view);
     } else if options.owners {
         fill_owners(&paths.proc_dir, &mut view);
     }
     Ok(view)
 }
 
-/// The socket part of a snapshot and the source status to record beside it ("sock_diag" or
-/// "proc_net_tcp" available, or "sock_diag" missing with the reason). Derived fields
-/// (capped_by_somaxconn, ratios) are left to `analyze::sockets::annotate`.
+/// The socket part of a snapshot as collected, and the source status to record beside it
+/// ("sock_diag" or "proc_net_tcp" available, or "sock_diag" missing with the reason).
+///
+/// For `netdoctor snapshot` and `check`: `snapshot.sockets = view; snapshot.set_source(status)`.
+/// The derived fields (capped_by_somaxconn, fill, ratios, levels) are analysis: the caller
+/// runs `analyze::sockets::annotate` on the view, so collection stays I/O only.
 pub fn collect_for_snapshot(
     paths: &ProcPaths,
     options: &CollectOptions,
@@ -296,74 +312,139 @@ pub fn collect_from_proc(
     Ok(view)
 }
 
-/// Fills `process`, `pid` and `command` of every listener from /proc/PID/fd.
+/// Fills `owner` of every listener from /proc/PID/fd (typed: who holds it, or why that is
+/// not known), and words it into `process` (`analyze::sockets::label_owners`) so that a view
+/// annotated before the look-up still reads right.
 pub fn fill_owners(proc_dir: &Path, view: &mut SocketView) {
     let inodes: Vec<u64> = view.listeners.iter().map(|l| l.inode).collect();
     let found = owners::find_owners(proc_dir, &inodes);
     for listener in &mut view.listeners {
-        let (text, owner) = found.describe(listener.inode);
-        listener.pid = owner.map(|o| o.pid);
-        listener.command = owner.map(|o| o.command.clone());
-        listener.process = Some(text);
+        listener.owner = Some(found.owner_of(listener.inode));
     }
+    crate::analyze::sockets::label_owners(view);
 }
 
-/// Reads somaxconn, ip_local_port_range and ip_local_reserved_ports from PROC_SYS (this
-/// namespace's values; /proc/sys/net follows the reader's namespace). Unreadable: None, with
-/// a note.
-pub fn read_settings(proc_sys: &Path, view: &mut SocketView) {
-    let read = |relative: &str| std::fs::read_to_string(proc_sys.join(relative)).ok();
-    view.somaxconn = read("net/core/somaxconn").and_then(|t| t.trim().parse().ok());
-    view.ip_local_port_range = read("net/ipv4/ip_local_port_range")
-        .as_deref()
-        .and_then(parse_port_range);
-    view.ip_local_reserved_ports = read("net/ipv4/ip_local_reserved_ports")
-        .as_deref()
-        .and_then(parse_reserved_ports);
-    if view.somaxconn.is_none() {
-        view.notes
-            .push("net.core.somaxconn not readable: cannot tell whether it caps backlogs".into());
-    }
-    if view.ip_local_port_range.is_none() {
-        view.notes.push(
-            "net.ipv4.ip_local_port_range not readable: port usage has no denominator".into(),
-        );
-    }
-}
-
-/// "32768\t60999" → (32768, 60999). None when malformed or low > high.
-pub fn parse_port_range(text: &str) -> Option<(u16, u16)> {
-    let mut parts = text.split_ascii_whitespace();
-    let low: u16 = parts.next()?.parse().ok()?;
-    let high: u16 = parts.next()?.parse().ok()?;
-    if parts.next().is_some() || low > high {
-        return None;
-    }
-    Some((low, high))
-}
-
-/// "8080,9000-9100" (or empty) → [(8080, 8080), (9000, 9100)]. None when malformed.
-pub fn parse_reserved_ports(text: &str) -> Option<Vec<(u16, u16)>> {
-    let mut out = Vec::new();
-    for item in text
-        .trim()
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        let (low, high) = match item.split_once('-') {
-            Some((a, b)) => (a.trim().parse().ok()?, b.trim().parse().ok()?),
-            None => {
-                let p: u16 = item.parse().ok()?;
-                (p, p)
+/// Reads net.core.somaxconn, net.ipv4.ip_local_port_range and ip_local_reserved_ports under
+/// ROOT/proc/sys through `collect::sysctl::read_live` (live: the entered namespace's values,
+/// since /proc/sys/net follows the reader's namespace). Unreadable or unparsable: None, with a
+/// note saying why.
+pub fn read_settings(root: &Path, view: &mut SocketView) {
+    let read = |key: &str| sysctl::read_live(root, key).map_err(|e| e.to_string());
+    view.somaxconn = match read("net.core.somaxconn") {
+        Ok(text) => match text.trim().parse::<u64>() {
+            Ok(value) => Some(value),
+            Err(_) => {
+                view.notes.push(format!(
+                    "net.core.somaxconn {text:?} is not a number: cannot tell whether it caps \
+                     backlogs"
+                ));
+                None
             }
-        };
-        if low > high {
-            return None;
+        },
+        Err(reason) => {
+            view.notes.push(format!(
+                "net.core.somaxconn not readable ({reason}): cannot tell whether it caps backlogs"
+            ));
+            None
         }
-        out.push((low, high));
+    };
+    view.ip_local_port_range = match read("net.ipv4.ip_local_port_range") {
+        Ok(text) => match parse_port_range(&text) {
+            Ok(range) => Some(range),
+            Err(error) => {
+                view.notes.push(format!(
+                    "net.ipv4.ip_local_port_range {text:?} not understood ({error}): port usage \
+                     has no denominator"
+                ));
+                None
+            }
+        },
+        Err(reason) => {
+            view.notes.push(format!(
+                "net.ipv4.ip_local_port_range not readable ({reason}): port usage has no \
+                 denominator"
+            ));
+            None
+        }
+    };
+    view.ip_local_reserved_ports = match read("net.ipv4.ip_local_reserved_ports") {
+        Ok(text) => match parse_reserved_ports(&text) {
+            Ok(ranges) => Some(ranges),
+            Err(error) => {
+                view.notes.push(format!(
+                    "net.ipv4.ip_local_reserved_ports not understood ({error}): reserved ports \
+                     not subtracted"
+                ));
+                None
+            }
+        },
+        // Absent on old kernels and in some captures: nothing reserved is the kernel default.
+        Err(_) => None,
+    };
+}
+
+/// Why a port setting (ip_local_port_range, ip_local_reserved_ports) could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PortSettingError {
+    #[error("empty")]
+    Empty,
+    #[error("expected two ports, LOW HIGH; found {0} fields")]
+    FieldCount(usize),
+    #[error("{0:?} is not a port number (0-65535)")]
+    NotAPort(String),
+    #[error("the low port {low} is above the high port {high}")]
+    LowAboveHigh { low: u16, high: u16 },
+    #[error("an empty item between commas")]
+    EmptyItem,
+}
+
+/// One port: ASCII digits only (no sign, no blanks), at most 65535.
+fn parse_port(text: &str) -> Result<u16, PortSettingError> {
+    let not_a_port = || PortSettingError::NotAPort(text.chars().take(24).collect());
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(not_a_port());
     }
-    Some(out)
+    text.parse().map_err(|_| not_a_port())
+}
+
+fn ordered(low: u16, high: u16) -> Result<(u16, u16), PortSettingError> {
+    if low > high {
+        return Err(PortSettingError::LowAboveHigh { low, high });
+    }
+    Ok((low, high))
+}
+
+/// Parses net.ipv4.ip_local_port_range: "32768\t60999" → (32768, 60999). Two ports separated
+/// by blanks, low ≤ high (equal is one port, as the kernel allows). Pure; never panics.
+pub fn parse_port_range(text: &str) -> Result<(u16, u16), PortSettingError> {
+    let fields: Vec<&str> = text.split_ascii_whitespace().collect();
+    match fields.as_slice() {
+        [] => Err(PortSettingError::Empty),
+        [low, high] => ordered(parse_port(low)?, parse_port(high)?),
+        other => Err(PortSettingError::FieldCount(other.len())),
+    }
+}
+
+/// Parses net.ipv4.ip_local_reserved_ports as the kernel prints it: "8080,9000-9100" →
+/// [(8080, 8080), (9000, 9100)]; blank (nothing reserved) → []. Items are a port or LOW-HIGH
+/// with low ≤ high. Pure; never panics.
+pub fn parse_reserved_ports(text: &str) -> Result<Vec<(u16, u16)>, PortSettingError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    text.split(',')
+        .map(|item| {
+            let item = item.trim();
+            if item.is_empty() {
+                return Err(PortSettingError::EmptyItem);
+            }
+            match item.split_once('-') {
+                Some((low, high)) => ordered(parse_port(low.trim())?, parse_port(high.trim())?),
+                None => parse_port(item).map(|port| (port, port)),
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -372,14 +453,69 @@ mod tests {
 
     #[test]
     fn settings_parsers() {
-        assert_eq!(parse_port_range("32768\t60999\n"), Some((32768, 60999)));
-        assert_eq!(parse_port_range("60999 32768"), None);
-        assert_eq!(parse_reserved_ports("\n"), Some(vec![]));
+        assert_eq!(parse_port_range("32768\t60999\n"), Ok((32768, 60999)));
+        assert_eq!(parse_port_range("1024 1024"), Ok((1024, 1024)));
+        assert_eq!(
+            parse_port_range("60999 32768"),
+            Err(PortSettingError::LowAboveHigh {
+                low: 60999,
+                high: 32768
+            })
+        );
+        assert_eq!(parse_port_range(""), Err(PortSettingError::Empty));
+        assert_eq!(
+            parse_port_range("1 2 3"),
+            Err(PortSettingError::FieldCount(3))
+        );
+        assert!(matches!(
+            parse_port_range("1 65536"),
+            Err(PortSettingError::NotAPort(_))
+        ));
+        assert!(matches!(
+            parse_port_range("+1 2"),
+            Err(PortSettingError::NotAPort(_))
+        ));
+        assert_eq!(parse_reserved_ports("\n"), Ok(vec![]));
         assert_eq!(
             parse_reserved_ports("8080,9000-9100\n"),
-            Some(vec![(8080, 8080), (9000, 9100)])
+            Ok(vec![(8080, 8080), (9000, 9100)])
         );
-        assert_eq!(parse_reserved_ports("x"), None);
+        assert!(parse_reserved_ports("x").is_err());
+        assert!(parse_reserved_ports("9100-9000").is_err());
+        assert_eq!(
+            parse_reserved_ports("80,,90"),
+            Err(PortSettingError::EmptyItem)
+        );
+        assert!(parse_reserved_ports("70000").is_err());
+    }
+
+    #[test]
+    fn settings_are_read_through_sysctl_read_live() {
+        let dir = tempfile::tempdir().unwrap();
+        let sys = dir.path().join("proc/sys/net");
+        std::fs::create_dir_all(sys.join("core")).unwrap();
+        std::fs::create_dir_all(sys.join("ipv4")).unwrap();
+        std::fs::write(sys.join("core/somaxconn"), "4096\n").unwrap();
+        std::fs::write(sys.join("ipv4/ip_local_port_range"), "40000\t40049\n").unwrap();
+        std::fs::write(sys.join("ipv4/ip_local_reserved_ports"), "40000-40009\n").unwrap();
+        let mut view = SocketView::default();
+        read_settings(dir.path(), &mut view);
+        assert_eq!(view.somaxconn, Some(4096));
+        assert_eq!(view.ip_local_port_range, Some((40000, 40049)));
+        assert_eq!(view.ip_local_reserved_ports, Some(vec![(40000, 40009)]));
+        assert!(view.notes.is_empty(), "{:?}", view.notes);
+
+        std::fs::write(sys.join("ipv4/ip_local_port_range"), "40049 40000\n").unwrap();
+        std::fs::remove_file(sys.join("core/somaxconn")).unwrap();
+        let mut view = SocketView::default();
+        read_settings(dir.path(), &mut view);
+        assert_eq!((view.somaxconn, view.ip_local_port_range), (None, None));
+        assert!(
+            view.notes
+                .iter()
+                .any(|n| n.contains("somaxconn not readable"))
+        );
+        assert!(view.notes.iter().any(|n| n.contains("above the high port")));
     }
 
     #[test]

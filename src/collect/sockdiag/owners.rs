@@ -8,12 +8,14 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use crate::snapshot::sockets::{ProcessOwner, UnknownOwner};
+
 /// The process holding a socket.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Owner {
     pub pid: u32,
-    /// /proc/PID/comm, trimmed ("nginx"); "?" when it vanished meanwhile.
-    pub command: String,
+    /// /proc/PID/comm, trimmed ("nginx"); None when the process vanished meanwhile.
+    pub command: Option<String>,
 }
 
 /// The result of one owner look-up.
@@ -28,27 +30,27 @@ pub struct Owners {
 }
 
 impl Owners {
-    /// "nginx (pid 812)" or "unknown: WHY" for one inode.
-    pub fn describe(&self, inode: u64) -> (String, Option<&Owner>) {
+    /// Who holds `inode`, or why that is not known. Data only: `analyze::sockets` words it.
+    pub fn owner_of(&self, inode: u64) -> ProcessOwner {
         if inode == 0 {
-            return ("unknown: the kernel gave no inode".to_string(), None);
+            return ProcessOwner::Unknown {
+                reason: UnknownOwner::NoInode,
+            };
         }
         if let Some(owner) = self.found.get(&inode) {
-            return (
-                format!("{} (pid {})", owner.command, owner.pid),
-                Some(owner),
-            );
+            return ProcessOwner::Known {
+                pid: owner.pid,
+                command: owner.command.clone(),
+            };
         }
-        let why = if self.denied > 0 {
-            format!(
-                "unknown: not permitted to read the descriptors of {} processes (run as root)",
-                self.denied
-            )
+        let reason = if self.denied > 0 {
+            UnknownOwner::NotPermitted {
+                unreadable_processes: self.denied,
+            }
         } else {
-            "unknown: no visible process holds it (closing, or held from another PID namespace)"
-                .to_string()
+            UnknownOwner::NotFound
         };
-        (why, None)
+        ProcessOwner::Unknown { reason }
     }
 }
 
@@ -115,8 +117,8 @@ fn scan_process(proc_dir: &Path, pid: u32, wanted: &[u64], owners: &mut Owners) 
         };
         if wanted.binary_search(&inode).is_ok() && !owners.found.contains_key(&inode) {
             let command = std::fs::read_to_string(process_dir.join("comm"))
-                .map(|c| c.trim().to_string())
-                .unwrap_or_else(|_| "?".to_string());
+                .ok()
+                .map(|c| c.trim().to_string());
             owners.found.insert(inode, Owner { pid, command });
         }
     }
@@ -158,6 +160,36 @@ mod tests {
         let owners = find_owners(Path::new("/proc"), &[inode]);
         let owner = owners.found.get(&inode).unwrap();
         assert_eq!(owner.pid, me);
+        assert!(matches!(owners.owner_of(inode), ProcessOwner::Known { pid, .. } if pid == me));
         drop(listener);
+    }
+
+    #[test]
+    fn unknown_owners_say_why_as_data() {
+        let none = Owners::default();
+        assert_eq!(
+            none.owner_of(0),
+            ProcessOwner::Unknown {
+                reason: UnknownOwner::NoInode
+            }
+        );
+        assert_eq!(
+            none.owner_of(7),
+            ProcessOwner::Unknown {
+                reason: UnknownOwner::NotFound
+            }
+        );
+        let denied = Owners {
+            denied: 3,
+            ..Owners::default()
+        };
+        assert_eq!(
+            denied.owner_of(7),
+            ProcessOwner::Unknown {
+                reason: UnknownOwner::NotPermitted {
+                    unreadable_processes: 3
+                }
+            }
+        );
     }
 }

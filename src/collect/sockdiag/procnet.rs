@@ -3,8 +3,11 @@
 //! Lines look like
 //! `0: 0100007F:1F90 00000000:0000 0A 00000000:00000005 00:00000000 00000000 1000 0 4242 ...`
 //! (`sl local rem st tx_queue:rx_queue tr:when retrnsmt uid timeout inode ...`). Addresses are
-//! the kernel's `__be32` words printed as host integers with `%08X`; we decode them as a
-//! little-endian host wrote them (x86, arm64), which is what every capture we know of is.
+//! the kernel's `__be32` words (network byte order in memory) printed as *host* integers with
+//! `%08X`, so the text depends on the byte order of the machine that printed it: 127.0.0.1 is
+//! `0100007F` on x86 and arm64, `7F000001` on s390x. We turn the number back into the bytes it
+//! was printed from with `to_ne_bytes`, which is right for the running kernel (and for a tree
+//! captured on a machine of the same byte order, i.e. any little-endian one on x86/arm64).
 //!
 //! What this file cannot tell: a listener's backlog limit. For LISTEN sockets `rx_queue` is the
 //! accept queue, but `tx_queue` is not the limit (it is 0), so [`TcpSocket::wqueue`] is
@@ -96,7 +99,7 @@ fn parse_endpoint(text: &str) -> Result<SocketAddr, &'static str> {
     let ip = match address.len() {
         8 => {
             let word = u32::from_str_radix(address, 16).map_err(|_| "IPv4 address is not hex")?;
-            IpAddr::V4(Ipv4Addr::from(word.to_le_bytes()))
+            IpAddr::V4(Ipv4Addr::from(word.to_ne_bytes()))
         }
         32 => {
             let mut bytes = [0u8; 16];
@@ -106,7 +109,7 @@ fn parse_endpoint(text: &str) -> Result<SocketAddr, &'static str> {
                     .ok_or("IPv6 address is not hex")?;
                 let word =
                     u32::from_str_radix(digits, 16).map_err(|_| "IPv6 address is not hex")?;
-                chunk.copy_from_slice(&word.to_le_bytes());
+                chunk.copy_from_slice(&word.to_ne_bytes());
             }
             IpAddr::V6(Ipv6Addr::from(bytes))
         }
@@ -119,6 +122,8 @@ fn parse_endpoint(text: &str) -> Result<SocketAddr, &'static str> {
 mod tests {
     use super::*;
 
+    // The literal lines below were printed by a little-endian kernel.
+    #[cfg(target_endian = "little")]
     #[test]
     fn ipv4_listener_line() {
         let text = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 0100007F:1F90 00000000:0000 0A 00000000:00000005 00:00000000 00000000  1000        0 4242 1 0000000000000000 100 0 0 10 0\n";
@@ -130,11 +135,45 @@ mod tests {
         assert_eq!((s.rqueue, s.uid, s.inode), (5, 1000, 4242));
     }
 
+    #[cfg(target_endian = "little")]
     #[test]
     fn ipv6_loopback() {
         let line = "0: 00000000000000000000000001000000:1F90 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 7 1";
         let s = parse_line(line).unwrap();
         assert_eq!(s.local.to_string(), "[::1]:8080");
+    }
+
+    /// The kernel prints each 32-bit word of the address with `%08X` of the value as it sits
+    /// in memory, read as a host integer: the digits depend on the host's byte order. Printing
+    /// the address the way the kernel does on *this* host (`from_ne_bytes` of the network-order
+    /// bytes) must read back as the same address; with `to_le_bytes` this fails on big-endian
+    /// hosts (s390x), where 127.0.0.1 is printed `7F000001`.
+    #[test]
+    fn addresses_are_host_order_words_as_the_kernel_prints_them() {
+        let v4 = Ipv4Addr::new(10, 1, 2, 3);
+        let printed = format!("{:08X}:0050", u32::from_ne_bytes(v4.octets()));
+        assert_eq!(
+            parse_endpoint(&printed),
+            Ok(SocketAddr::new(IpAddr::V4(v4), 80))
+        );
+        let v6: Ipv6Addr = "2001:db8::1:2".parse().unwrap();
+        let mut printed = String::new();
+        for chunk in v6.octets().chunks_exact(4) {
+            let word = u32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+            printed.push_str(&format!("{word:08X}"));
+        }
+        printed.push_str(":01BB");
+        assert_eq!(
+            parse_endpoint(&printed),
+            Ok(SocketAddr::new(IpAddr::V6(v6), 443))
+        );
+        // On the little-endian hosts our fixtures come from, the digits are byte-swapped.
+        if cfg!(target_endian = "little") {
+            assert_eq!(
+                parse_endpoint("0100007F:1F90").map(|a| a.to_string()),
+                Ok("127.0.0.1:8080".to_string())
+            );
+        }
     }
 
     #[test]

@@ -42,7 +42,7 @@ pub fn endpoint(address: &SocketAddr) -> String {
 }
 
 /// Builds the view. `method` is "sock_diag" or "proc_net_tcp". Owners are not looked up here
-/// (see `owners`); `process` stays None.
+/// (see `owners`); `owner` and `process` stay None.
 pub fn build_view(sockets: &[TcpSocket], method: &str, options: &ViewOptions) -> SocketView {
     let mut view = SocketView {
         method: method.to_string(),
@@ -190,14 +190,14 @@ fn build_listeners(
             capped_by_somaxconn: None,
             syn_recv: syn_recv_asked.then(|| syn_recv_for(l.local, listeners, syn_recv)),
             process: None,
-            pid: None,
-            command: None,
+            owner: None,
             address: l.local.ip().to_string(),
             port: l.local.port(),
             inode: l.inode,
             uid: Some(l.uid),
             reuseport_group_size: group_sizes.get(&l.local).copied().unwrap_or(1),
             fill_percent: None,
+            level: None,
         })
         .collect()
 }
@@ -307,6 +307,7 @@ fn port_usage(
             in_use,
             available: None,
             ratio: None,
+            level: None,
         })
         .collect();
     (rows, distinct)
