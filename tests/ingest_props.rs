@@ -18,9 +18,19 @@ fn seeds() -> Vec<String> {
         "/tests/fixtures/story/sysctl.conf"
     ))
     .unwrap_or_default();
+    let capture = |name: &str| {
+        std::fs::read_to_string(format!(
+            "{}/tests/fixtures/captures/6.18.44-loopback-tcp-udp-conntrack/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap_or_default()
+    };
     vec![
         story,
         conf,
+        capture("netstat-s.txt"),
+        capture("nstat-az.txt"),
+        capture("proc/net/snmp6"),
         "#kernel\nIpInReceives                    1495               0.0\nTcpMaxConn -1 0.0\n".into(),
         "Tcp: RtoAlgorithm RtoMin RtoMax MaxConn\nTcp: 1 200 120000 -1\n".into(),
         "State  Recv-Q Send-Q Local Address:Port Peer Address:Port\nLISTEN 0 128 0.0.0.0:80 0.0.0.0:*\n".into(),
@@ -82,7 +92,7 @@ proptest! {
 
     #[test]
     fn mutated_pastes_never_panic(
-        seed in 0usize..8,
+        seed in 0usize..11,
         edits in prop::collection::vec((any::<usize>(), any::<u8>(), any::<u8>()), 0..24),
         cut in prop::option::of(any::<usize>()),
     ) {
