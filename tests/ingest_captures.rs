@@ -103,3 +103,48 @@ fn the_capture_mangled_like_a_chat_paste_reads_the_same() {
     assert_eq!(read, clean);
     assert_eq!(skipped, 2);
 }
+
+#[test]
+fn sockstat_softnet_and_conntrack_files_read_as_the_collector_reads_them() {
+    let files = [
+        ("proc/net/sockstat", Format::ProcSockstat),
+        ("proc/net/sockstat6", Format::ProcSockstat),
+        ("proc/net/softnet_stat", Format::ProcSoftnet),
+        ("proc/net/stat/nf_conntrack", Format::ProcConntrackStat),
+    ];
+    let texts: Vec<(String, String)> = files
+        .iter()
+        .map(|(name, _)| (name.to_string(), read(name)))
+        .collect();
+    if texts.iter().any(|(_, t)| t.is_empty()) {
+        println!(
+            "SKIP sockstat_softnet_and_conntrack_files_read_as_the_collector_reads_them: capture absent"
+        );
+        return;
+    }
+    let inputs: Vec<(&str, &str, Option<f64>)> = texts
+        .iter()
+        .map(|(name, text)| (name.as_str(), text.as_str(), None))
+        .collect();
+    let Ok((snapshot, report)) = ingest::load_texts_with(&inputs, PhraseIndex::from_kb()) else {
+        panic!("load failed")
+    };
+    for (file, (_, format)) in report.files.iter().zip(files) {
+        assert_eq!(file.format, format, "{}", file.file);
+        assert_eq!(file.skipped_lines, 0, "{}", file.file);
+    }
+    assert_eq!(snapshot.sockstat_value("TCP", "tw"), Some(20));
+    assert!(snapshot.sockstat.iter().any(|l| l.protocol == "TCP6"));
+    assert_eq!(snapshot.softnet.len(), 2);
+    assert!(snapshot.counter("SoftnetProcessed").is_some());
+    assert!(
+        snapshot
+            .conntrack
+            .as_ref()
+            .is_some_and(|c| !c.per_cpu.is_empty())
+    );
+    assert!(snapshot.counter("ConntrackInsertFailed").is_some());
+    for source in ["sockstat", "sockstat6", "softnet_stat", "nf_conntrack"] {
+        assert!(snapshot.has_source(source), "{source}");
+    }
+}

@@ -19,6 +19,7 @@
 pub mod clean;
 pub mod netstat_s;
 pub mod phrases;
+pub mod procfiles;
 pub mod spec;
 pub mod ss;
 pub mod sysctl_text;
@@ -89,6 +90,12 @@ pub enum Format {
     SysctlOutput,
     /// A sysctl.conf or sysctl.d file: configured values.
     SysctlConfig,
+    /// /proc/net/sockstat or sockstat6 contents.
+    ProcSockstat,
+    /// /proc/net/softnet_stat contents.
+    ProcSoftnet,
+    /// /proc/net/stat/nf_conntrack contents.
+    ProcConntrackStat,
     /// `ss -ltn`, `ss -tan` (or `ss -an`) output.
     Ss,
     /// A netdoctor snapshot (schema netdoctor.snapshot/v1).
@@ -106,6 +113,9 @@ impl Format {
             Format::ProcSnmp6 => "/proc/net/snmp6",
             Format::SysctlOutput => "sysctl output (live values)",
             Format::SysctlConfig => "sysctl configuration file",
+            Format::ProcSockstat => "/proc/net/sockstat",
+            Format::ProcSoftnet => "/proc/net/softnet_stat",
+            Format::ProcConntrackStat => "/proc/net/stat/nf_conntrack",
             Format::Ss => "ss socket list",
             Format::SnapshotJson => "netdoctor snapshot",
         }
@@ -190,6 +200,9 @@ struct FileData {
     counters: Vec<Counter>,
     sysctl: Vec<sysctl_text::SysctlLine>,
     sockets: Option<SocketView>,
+    sockstat: Vec<crate::snapshot::SockstatLine>,
+    softnet: Vec<crate::snapshot::SoftnetCpu>,
+    conntrack: Option<crate::snapshot::Conntrack>,
     snapshot: Option<Box<Snapshot>>,
     skipped: SkipLog,
     notes: Vec<String>,
@@ -237,7 +250,7 @@ pub fn detect_with(text: &str, index: &PhraseIndex) -> Option<(Format, String)> 
     let bonus = |name: &str| if tool == name { 2 } else { 0 };
     // The first 64 lines usually decide; the rest of the sample only when they do not.
     let mut sample = lines.get(..64).unwrap_or(&lines);
-    let decisive = |s: &[(usize, Format); 5]| {
+    let decisive = |s: &[(usize, Format); 8]| {
         let mut sorted: Vec<usize> = s.iter().map(|(score, _)| *score).collect();
         sorted.sort_unstable_by(|a, b| b.cmp(a));
         let best = sorted.first().copied().unwrap_or(0);
@@ -304,7 +317,7 @@ fn format_scores(
     sample: &[&str],
     index: Option<&PhraseIndex>,
     bonus: &dyn Fn(&str) -> usize,
-) -> ([(usize, Format); 5], bool) {
+) -> ([(usize, Format); 8], bool) {
     let netstat = netstat_s::score(sample, index) + bonus("netstat");
     let (name_value, nstat_marker, pairs) = tables::scores(sample);
     let nstat = name_value * 2 + if nstat_marker { 5 } else { 0 } + bonus("nstat");
@@ -327,6 +340,7 @@ fn format_scores(
                 }
             })
             .sum::<usize>();
+    let (sockstat, softnet, conntrack) = procfiles::scores(sample);
     (
         [
             (netstat, Format::NetstatS),
@@ -334,6 +348,9 @@ fn format_scores(
             (pairs * 2, Format::ProcSnmp),
             (sysctl, Format::SysctlOutput),
             (ss_score, Format::Ss),
+            (sockstat, Format::ProcSockstat),
+            (softnet, Format::ProcSoftnet),
+            (conntrack, Format::ProcConntrackStat),
         ],
         nstat_marker,
     )
@@ -619,6 +636,13 @@ fn absorb(all: &mut FileData, part: FileData) {
         }
     }
     all.sysctl.extend(part.sysctl);
+    all.sockstat.extend(part.sockstat);
+    if !part.softnet.is_empty() {
+        all.softnet = part.softnet;
+    }
+    if part.conntrack.is_some() {
+        all.conntrack = part.conntrack;
+    }
     if part.sockets.is_some() {
         all.sockets = part.sockets;
     }
@@ -662,6 +686,9 @@ fn parse_one(label: &str, text: &str, index: &PhraseIndex) -> Result<FileData, I
         counters: Vec::new(),
         sysctl: Vec::new(),
         sockets: None,
+        sockstat: Vec::new(),
+        softnet: Vec::new(),
+        conntrack: None,
         snapshot: None,
         skipped: SkipLog::default(),
         notes: Vec::new(),
@@ -740,6 +767,45 @@ fn parse_one(label: &str, text: &str, index: &PhraseIndex) -> Result<FileData, I
                     parsed
                 }
             }
+        }
+        Format::ProcSockstat | Format::ProcSoftnet | Format::ProcConntrackStat => {
+            let bare = bare_lines(text);
+            let mut parsed = Parsed::default();
+            let mut skipped = Vec::new();
+            let failed = match format {
+                Format::ProcSockstat => {
+                    crate::collect::procfs::sockstat::parse_sockstat(&bare, label).map(|p| {
+                        data.sockstat = p.lines;
+                        skipped = p.skipped;
+                    })
+                }
+                Format::ProcSoftnet => {
+                    crate::collect::procfs::parse_softnet(&bare, label).map(|p| {
+                        parsed.counters = crate::collect::procfs::softnet_counters(&p.cpus);
+                        data.softnet = p.cpus;
+                        skipped = p.skipped;
+                    })
+                }
+                _ => crate::collect::procfs::conntrack::parse_nf_conntrack_stat(&bare, label).map(
+                    |p| {
+                        let conntrack = crate::snapshot::Conntrack {
+                            per_cpu: p.per_cpu,
+                            ..crate::snapshot::Conntrack::default()
+                        };
+                        parsed.counters =
+                            crate::collect::procfs::conntrack::conntrack_counters(&conntrack);
+                        data.conntrack = Some(conntrack);
+                        skipped = p.skipped;
+                    },
+                ),
+            };
+            if let Err(e) = failed {
+                parsed.notes.push(e.to_string());
+            }
+            for s in skipped {
+                parsed.skipped.push(s.line, &s.reason, &s.text);
+            }
+            parsed
         }
         Format::Ss => {
             let (view, parsed) = ss::parse(text);
@@ -1174,6 +1240,24 @@ fn merge(inputs: Vec<(&FileData, Cow<'_, [Counter]>)>, notes: &mut Vec<String>) 
         if let Some(view) = &file.sockets {
             snapshot.sockets = Some(view.clone());
             snapshot.set_source(SourceStatus::available("sockets", &file.label));
+        }
+        if !file.sockstat.is_empty() {
+            let v6 = file.sockstat.iter().all(|l| l.protocol.ends_with('6'));
+            snapshot
+                .sockstat
+                .retain(|l| !file.sockstat.iter().any(|n| n.protocol == l.protocol));
+            snapshot.sockstat.extend(file.sockstat.iter().cloned());
+            let name = if v6 { "sockstat6" } else { "sockstat" };
+            snapshot.set_source(SourceStatus::available(name, &file.label));
+        }
+        if !file.softnet.is_empty() {
+            snapshot.softnet = file.softnet.clone();
+            snapshot.set_source(SourceStatus::available("softnet_stat", &file.label));
+        }
+        if let Some(conntrack) = &file.conntrack {
+            let table = snapshot.conntrack.get_or_insert_with(Default::default);
+            table.per_cpu = conntrack.per_cpu.clone();
+            snapshot.set_source(SourceStatus::available("nf_conntrack", &file.label));
         }
         if let Some(time) = file.taken_at {
             snapshot.collected_at_unix_s = Some(
