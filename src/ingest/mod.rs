@@ -58,8 +58,9 @@ pub enum IngestError {
         source: std::io::Error,
     },
     #[error(
-        "{file}: not a format netdoctor reads (netstat -s, nstat, /proc/net/snmp|netstat|snmp6, \
-         sysctl -a/-p, sysctl.conf, ss -ltn/-tan, netdoctor snapshot JSON){hint}"
+        "{file}: not a format netdoctor reads (netstat -s, nstat, /proc/net/snmp|netstat|snmp6|\
+         sockstat|softnet_stat|stat/nf_conntrack, sysctl -a/-p, sysctl.conf, ss -ltn/-tan, \
+         netdoctor snapshot JSON){hint}"
     )]
     NoFormat { file: String, hint: String },
     #[error("{file}: {reason}")]
