@@ -6,6 +6,7 @@
 
 pub mod check;
 pub mod counters;
+pub mod lab;
 pub mod sockets;
 pub mod sysctl;
 

@@ -1,8 +1,10 @@
-//! The syscall module: the only place with `unsafe` (setns, netlink sockets), each block
-//! with a SAFETY comment.
+//! The syscall module: the only place with `unsafe` (setns, netlink sockets, signal handlers),
+//! each block with a SAFETY comment, and the home of the thin wrappers around raw sockets.
 
+pub mod interrupt;
 pub mod netlink;
 pub mod netns;
+pub mod raw;
 
 /// CLOCK_MONOTONIC in seconds, or None if the clock cannot be read.
 pub fn monotonic_seconds() -> Option<f64> {
