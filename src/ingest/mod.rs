@@ -205,6 +205,9 @@ struct FileData {
     softnet: Vec<crate::snapshot::SoftnetCpu>,
     conntrack: Option<crate::snapshot::Conntrack>,
     snapshot: Option<Box<Snapshot>>,
+    /// A pasted sysctl.conf / sysctl.d file as the configuration loader reads it (globs,
+    /// `-key` exclusions, every skipped line).
+    conf: Option<crate::collect::sysconf::ParsedConf>,
     skipped: SkipLog,
     notes: Vec<String>,
 }
@@ -637,6 +640,16 @@ fn absorb(all: &mut FileData, part: FileData) {
         }
     }
     all.sysctl.extend(part.sysctl);
+    if let Some(conf) = part.conf {
+        match all.conf.as_mut() {
+            Some(existing) => {
+                existing.assignments.extend(conf.assignments);
+                existing.exclusions.extend(conf.exclusions);
+                existing.skipped.extend(conf.skipped);
+            }
+            None => all.conf = Some(conf),
+        }
+    }
     all.sockstat.extend(part.sockstat);
     if !part.softnet.is_empty() {
         all.softnet = part.softnet;
@@ -691,6 +704,7 @@ fn parse_one(label: &str, text: &str, index: &PhraseIndex) -> Result<FileData, I
         softnet: Vec::new(),
         conntrack: None,
         snapshot: None,
+        conf: None,
         skipped: SkipLog::default(),
         notes: Vec::new(),
     };
@@ -749,10 +763,13 @@ fn parse_one(label: &str, text: &str, index: &PhraseIndex) -> Result<FileData, I
                 }
                 sysctl_text::SysctlKind::Config => {
                     // The configuration loader's own parser, on the paste without fences.
-                    let (assignments, skipped) =
-                        crate::collect::sysconf::parse_sysctl_conf(&bare_lines(text), label);
-                    data.sysctl = assignments
-                        .into_iter()
+                    let conf =
+                        crate::collect::sysconf::parse_sysctl_conf_full(&bare_lines(text), label);
+                    let skipped = conf.skipped.clone();
+                    data.sysctl = conf
+                        .assignments
+                        .iter()
+                        .cloned()
                         .map(|a| sysctl_text::SysctlLine {
                             key: a.key,
                             value: a.value,
@@ -761,6 +778,7 @@ fn parse_one(label: &str, text: &str, index: &PhraseIndex) -> Result<FileData, I
                             live: false,
                         })
                         .collect();
+                    data.conf = Some(conf);
                     let mut parsed = Parsed::default();
                     for s in skipped {
                         parsed.skipped.push(s.line, &s.reason, &s.text);
@@ -957,13 +975,52 @@ pub fn load_with(
     Ok(combine_one(read_all(specs, index)?))
 }
 
-fn combine_one(mut files: Vec<FileData>) -> (Snapshot, IngestReport) {
-    // Oldest first (undated ones keep command-line order, before dated ones).
+/// [`load`], and the pasted configuration files (sysctl.conf, sysctl.d) as the sysctl
+/// configuration loader sees them, in the order they are applied: what `netdoctor sysctl`
+/// judges on its own when the pastes hold no live values. Its loader is
+/// [`LoaderKind::Files`](crate::collect::sysconf::LoaderKind::Files).
+pub fn load_with_config(
+    specs: &[FromSpec],
+) -> Result<(Snapshot, IngestReport, crate::collect::sysconf::ConfigSet), IngestError> {
+    use crate::collect::sysconf::{ConfFile, ConfigSet, FileState, LoaderChoice, LoaderKind};
+    let mut files = read_all(specs, PhraseIndex::from_kb())?;
+    sort_oldest_first(&mut files);
+    let config = ConfigSet {
+        loader: LoaderChoice {
+            kind: LoaderKind::Files,
+            reason: "configuration taken from the files given with --from, in that order, and \
+                     judged on its own: this host's live values and sockets are not used (the \
+                     host's kernel tells which keys exist)"
+                .to_string(),
+        },
+        files: files
+            .iter()
+            .filter_map(|f| {
+                f.conf.as_ref().map(|parsed| ConfFile {
+                    path: f.label.clone(),
+                    target: None,
+                    state: FileState::Applied,
+                    parsed: parsed.clone(),
+                    empty: parsed.assignments.is_empty() && parsed.exclusions.is_empty(),
+                })
+            })
+            .collect(),
+    };
+    let (snapshot, report) = combine_one(files);
+    Ok((snapshot, report, config))
+}
+
+/// Oldest first; undated files keep command-line order, before dated ones.
+fn sort_oldest_first(files: &mut [FileData]) {
     files.sort_by(|a, b| {
         a.taken_at
             .unwrap_or(f64::NEG_INFINITY)
             .total_cmp(&b.taken_at.unwrap_or(f64::NEG_INFINITY))
     });
+}
+
+fn combine_one(mut files: Vec<FileData>) -> (Snapshot, IngestReport) {
+    sort_oldest_first(&mut files);
     let mut report = IngestReport::default();
     let times: Vec<f64> = dedup_times(files.iter().filter_map(|f| f.taken_at));
     if times.len() > 1 {
@@ -1208,6 +1265,11 @@ fn merge(inputs: Vec<(&FileData, Cow<'_, [Counter]>)>, notes: &mut Vec<String>) 
                 sysctl.files.push(crate::snapshot::SysctlFile {
                     path: file.label.clone(),
                     state: "applied (pasted)".to_string(),
+                    skipped: file
+                        .conf
+                        .as_ref()
+                        .map(|c| c.skipped.clone())
+                        .unwrap_or_default(),
                     ..crate::snapshot::SysctlFile::default()
                 });
             }
@@ -1286,6 +1348,12 @@ fn merge(inputs: Vec<(&FileData, Cow<'_, [Counter]>)>, notes: &mut Vec<String>) 
     }
     // Pasted times are wall-clock: the same clock serves as the monotonic one between pastes.
     snapshot.monotonic_s = snapshot.collected_at_unix_s;
+    // A whole `sysctl -a` names the kernel it came from.
+    if snapshot.host.kernel.is_none()
+        && let Some(release) = sysctl.live("kernel.osrelease")
+    {
+        snapshot.host.kernel = Some(release.to_string());
+    }
     if !sysctl.keys.is_empty() {
         snapshot.sysctl = Some(sysctl);
     }
