@@ -1189,6 +1189,12 @@ fn merge(inputs: Vec<(&FileData, Cow<'_, [Counter]>)>, notes: &mut Vec<String>) 
     let mut replaced: Vec<(String, String, String)> = Vec::new();
     let mut sysctl = SysctlView {
         loader: Some("pasted files, in command-line order".to_string()),
+        loader_reason: Some(
+            "pasted with --from: live values from sysctl output, configured values from the \
+             pasted sysctl.conf / sysctl.d files applied in command-line order (a later file \
+             overrides an earlier one)"
+                .to_string(),
+        ),
         ..SysctlView::default()
     };
     let mut sysctl_keys: HashMap<String, usize> = HashMap::new();
