@@ -68,7 +68,11 @@ fn sysctl_a_paste_gives_live_values_and_no_configuration() {
     // Live values without configuration: nothing to drift from, nothing judged "on its own".
     assert!(!finding_ids(&doc).contains(&"sysctl-drift".to_string()));
     for finding in doc["findings"].as_array().expect("findings") {
-        assert!(!finding.to_string().contains("judged from the file on its own"));
+        assert!(
+            !finding
+                .to_string()
+                .contains("judged from the file on its own")
+        );
     }
 }
 
@@ -112,7 +116,10 @@ fn sysctl_from_a_paste_without_sysctl_data_is_an_error() {
     let out = run(&["sysctl", "--from", &paste("ss-ltn-full.txt")]);
     assert_eq!(out.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("no sysctl values or configuration"), "{stderr}");
+    assert!(
+        stderr.contains("no sysctl values or configuration"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -167,7 +174,13 @@ fn sockets_from_takes_somaxconn_from_a_pasted_sysctl_a() {
 
 #[test]
 fn sockets_from_refuses_per_socket_filters_and_pastes_without_sockets() {
-    let out = run(&["sockets", "--from", &paste("ss-ltn-full.txt"), "--port", "22"]);
+    let out = run(&[
+        "sockets",
+        "--from",
+        &paste("ss-ltn-full.txt"),
+        "--port",
+        "22",
+    ]);
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--port and --state"));
     let out = run(&["sockets", "--from", &paste("sysctl-a-net.txt")]);
@@ -207,7 +220,10 @@ fn no_format_is_exit_3(command: &str) {
         stderr.contains("not a format netdoctor reads") && stderr.contains("ticket.txt"),
         "{command}: {stderr}"
     );
-    assert!(stderr.contains("first line: `Hello,`"), "{command}: {stderr}");
+    assert!(
+        stderr.contains("first line: `Hello,`"),
+        "{command}: {stderr}"
+    );
 }
 
 #[test]
@@ -233,4 +249,35 @@ fn sockets_from_a_file_of_no_format_is_exit_3() {
 #[test]
 fn snapshot_from_a_file_of_no_format_is_exit_3() {
     no_format_is_exit_3("snapshot");
+}
+
+#[test]
+fn pasted_glob_lines_expand_over_the_pasted_live_keys() {
+    let live = std::fs::read_to_string(paste("sysctl-a-net.txt")).expect("fixture");
+    let conf = "# rp_filter everywhere but lo\n\
+                net.ipv4.conf.*.rp_filter = 2\n\
+                -net.ipv4.conf.lo.rp_filter\n\
+                net.ipv4.conf.eth0.rp_filter = 1\n\
+                net.ipv6.conf.*.no_such_key = 1\n";
+    let index = netdoctor::ingest::PhraseIndex::from_kb();
+    let (snapshot, _) = netdoctor::ingest::load_texts_with(
+        &[("sysctl-a.txt", &live, None), ("90-rp.conf", conf, None)],
+        index,
+    )
+    .expect("both pastes are read");
+    let view = snapshot.sysctl.expect("a sysctl view");
+    let all = view.key("net.ipv4.conf.all.rp_filter").expect("all");
+    assert_eq!(all.live.as_deref(), Some("0"));
+    let configured = all.configured.as_ref().expect("set by the glob");
+    assert_eq!((configured.value.as_str(), configured.line), ("2", 2));
+    assert_eq!(all.glob.as_deref(), Some("net.ipv4.conf.*.rp_filter"));
+    // The explicit line wins over the glob; `-key` keeps lo out of it.
+    let eth0 = view.key("net.ipv4.conf.eth0.rp_filter").expect("eth0");
+    assert_eq!(eth0.configured.as_ref().map(|c| c.line), Some(4));
+    assert!(eth0.glob.is_none());
+    let lo = view.key("net.ipv4.conf.lo.rp_filter").expect("lo");
+    assert!(lo.configured.is_none());
+    assert!(view.key("net.ipv4.conf.*.rp_filter").is_none());
+    assert_eq!(view.unmatched_globs.len(), 1);
+    assert_eq!(view.unmatched_globs[0].line, 5);
 }

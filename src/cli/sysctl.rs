@@ -152,9 +152,12 @@ fn from_pastes(source: &SourceArgs) -> anyhow::Result<Snapshot> {
         );
     }
     // Only what concerns sysctl is listed as unavailable (counters are not this command's).
-    pasted
-        .sources
-        .retain(|s| matches!(s.name.as_str(), "sysctl" | "sysctl_files" | "host" | "sockets"));
+    pasted.sources.retain(|s| {
+        matches!(
+            s.name.as_str(),
+            "sysctl" | "sysctl_files" | "host" | "sockets"
+        )
+    });
     Ok(pasted)
 }
 

@@ -1200,6 +1200,7 @@ fn merge(inputs: Vec<(&FileData, Cow<'_, [Counter]>)>, notes: &mut Vec<String>) 
     let mut sysctl_keys: HashMap<String, usize> = HashMap::new();
     let mut family_paths: HashMap<&'static str, Vec<String>> = HashMap::new();
     let mut has_live = false;
+    let mut pasted_conf: Vec<crate::collect::sysconf::ConfFile> = Vec::new();
     for (file, counters) in inputs {
         if let Some(embedded) = &file.snapshot {
             adopt_snapshot(&mut snapshot, embedded);
@@ -1264,46 +1265,35 @@ fn merge(inputs: Vec<(&FileData, Cow<'_, [Counter]>)>, notes: &mut Vec<String>) 
                 }
             }
         }
-        if !file.sysctl.is_empty() {
-            let configured_lines = file.sysctl.iter().any(|l| !l.live);
-            has_live |= file.sysctl.iter().any(|l| l.live);
-            if configured_lines {
-                sysctl.files.push(crate::snapshot::SysctlFile {
-                    path: file.label.clone(),
-                    state: "applied (pasted)".to_string(),
-                    skipped: file
-                        .conf
-                        .as_ref()
-                        .map(|c| c.skipped.clone())
-                        .unwrap_or_default(),
-                    ..crate::snapshot::SysctlFile::default()
+        if let Some(conf) = &file.conf {
+            sysctl.files.push(crate::snapshot::SysctlFile {
+                path: file.label.clone(),
+                state: "applied (pasted)".to_string(),
+                skipped: conf.skipped.clone(),
+                ..crate::snapshot::SysctlFile::default()
+            });
+            pasted_conf.push(crate::collect::sysconf::ConfFile {
+                path: file.label.clone(),
+                target: None,
+                state: crate::collect::sysconf::FileState::Applied,
+                parsed: conf.clone(),
+                empty: conf.assignments.is_empty() && conf.exclusions.is_empty(),
+            });
+        }
+        // Live values here; configured ones are resolved once every live key is known (a
+        // glob line matches the keys a pasted `sysctl -a` shows).
+        for line in file.sysctl.iter().filter(|l| l.live) {
+            has_live = true;
+            let at = *sysctl_keys.entry(line.key.clone()).or_insert_with(|| {
+                sysctl.keys.push(SysctlKey {
+                    key: line.key.clone(),
+                    ..SysctlKey::default()
                 });
-            }
-            for line in &file.sysctl {
-                let at = *sysctl_keys.entry(line.key.clone()).or_insert_with(|| {
-                    sysctl.keys.push(SysctlKey {
-                        key: line.key.clone(),
-                        ..SysctlKey::default()
-                    });
-                    sysctl.keys.len() - 1
-                });
-                let Some(key) = sysctl.keys.get_mut(at) else {
-                    continue;
-                };
-                if line.live {
-                    key.live = Some(line.value.clone());
-                    key.live_missing = None;
-                } else {
-                    let assignment = SysctlAssignment {
-                        value: line.value.clone(),
-                        file: file.label.clone(),
-                        line: line.line,
-                        ignore_failure: line.ignore_failure,
-                    };
-                    if let Some(previous) = key.configured.replace(assignment) {
-                        key.overrides.push(previous);
-                    }
-                }
+                sysctl.keys.len() - 1
+            });
+            if let Some(key) = sysctl.keys.get_mut(at) {
+                key.live = Some(line.value.clone());
+                key.live_missing = None;
             }
         }
         if let Some(view) = &file.sockets {
@@ -1354,6 +1344,9 @@ fn merge(inputs: Vec<(&FileData, Cow<'_, [Counter]>)>, notes: &mut Vec<String>) 
     }
     // Pasted times are wall-clock: the same clock serves as the monotonic one between pastes.
     snapshot.monotonic_s = snapshot.collected_at_unix_s;
+    if !pasted_conf.is_empty() {
+        resolve_pasted_configuration(&mut sysctl, &mut sysctl_keys, pasted_conf);
+    }
     // A whole `sysctl -a` names the kernel it came from.
     if snapshot.host.kernel.is_none()
         && let Some(release) = sysctl.live("kernel.osrelease")
@@ -1425,6 +1418,81 @@ fn merge(inputs: Vec<(&FileData, Cow<'_, [Counter]>)>, notes: &mut Vec<String>) 
         "one sample: counters are lifetime totals, not rates",
     );
     snapshot
+}
+
+/// Puts the pasted configuration files' winners into the view, with the loader's rules (the
+/// last assignment wins, explicit keys before globs, `-key` keeps a key out of globs): a glob
+/// line is expanded over the live keys pasted with it, and listed as unmatched otherwise.
+fn resolve_pasted_configuration(
+    view: &mut SysctlView,
+    positions: &mut HashMap<String, usize>,
+    files: Vec<crate::collect::sysconf::ConfFile>,
+) {
+    use crate::collect::sysconf::{self, ConfAssignment, ConfigSet, LoaderChoice, LoaderKind};
+    let config = ConfigSet {
+        loader: LoaderChoice {
+            kind: LoaderKind::Files,
+            reason: String::new(),
+        },
+        files,
+    };
+    let live_paths: Vec<(String, Vec<String>)> = view
+        .keys
+        .iter()
+        .filter(|k| k.live.is_some())
+        .map(|k| {
+            let path = sysconf::dotted_to_path(&k.key);
+            (k.key.clone(), path.split('/').map(str::to_string).collect())
+        })
+        .collect();
+    let mut expand = |pattern: &str| -> Vec<String> {
+        let Some(path) = sysconf::normalize_key(pattern) else {
+            return Vec::new();
+        };
+        let parts: Vec<&str> = path.split('/').collect();
+        live_paths
+            .iter()
+            .filter(|(_, components)| {
+                components.len() == parts.len()
+                    && parts
+                        .iter()
+                        .zip(components)
+                        .all(|(p, c)| sysconf::glob_match(p, c))
+            })
+            .map(|(key, _)| key.clone())
+            .collect()
+    };
+    let (resolved, unmatched) = sysconf::resolve_winners(&config, &mut expand);
+    let assignment = |a: &ConfAssignment| SysctlAssignment {
+        value: a.value.clone(),
+        file: a.file.clone(),
+        line: a.line,
+        ignore_failure: a.ignore_failure,
+    };
+    for item in resolved {
+        let at = *positions.entry(item.key.clone()).or_insert_with(|| {
+            view.keys.push(SysctlKey {
+                key: item.key.clone(),
+                ..SysctlKey::default()
+            });
+            view.keys.len() - 1
+        });
+        let Some(key) = view.keys.get_mut(at) else {
+            continue;
+        };
+        // A configured value an embedded snapshot brought is overridden by the pasted files.
+        if let Some(previous) = key.configured.take() {
+            key.overrides.push(previous);
+        }
+        key.overrides.extend(item.overrides.iter().map(assignment));
+        key.configured = Some(assignment(&item.winner));
+        key.glob = item.glob;
+    }
+    view.unmatched_globs
+        .extend(unmatched.iter().map(|a| SysctlAssignment {
+            value: format!("{} = {}", a.key, a.value),
+            ..assignment(a)
+        }));
 }
 
 /// Takes what an embedded netdoctor snapshot holds that pastes do not.
