@@ -16,7 +16,8 @@ use crate::snapshot::sockets::SocketView;
     after_help = "Examples:\n  netdoctor sockets --listen            listeners only (fast on busy hosts)\n  \
 netdoctor sockets --port 443 --top 20  connections from or to port 443\n  \
 netdoctor sockets --state time-wait    TIME_WAIT sockets per destination\n  \
-netdoctor sockets --netns blue --json  a namespace, as netdoctor.sockets/v1 JSON"
+netdoctor sockets --netns blue --json  a namespace, as netdoctor.sockets/v1 JSON\n  \
+netdoctor sockets --from ss-ltn.txt    a pasted `ss -ltn` (or `ss -tan`) from a ticket"
 )]
 pub struct SocketsArgs {
     /// Show listening sockets only (asks the kernel for LISTEN alone: cheap on busy hosts;
