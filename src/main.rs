@@ -34,8 +34,14 @@ fn main() -> ExitCode {
 /// True when the error chain holds an EPIPE from writing to a closed stdout.
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|cause| {
-        cause
+        let io = cause
             .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe);
+        // serde_json wraps the write error of `to_writer` in its own type.
+        let json = cause
+            .downcast_ref::<serde_json::Error>()
+            .and_then(serde_json::Error::io_error_kind)
+            == Some(std::io::ErrorKind::BrokenPipe);
+        io || json
     })
 }

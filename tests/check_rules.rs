@@ -777,6 +777,48 @@ fn tcp_retransmits_judge_the_share_with_a_traffic_floor() {
 }
 
 #[test]
+fn tcp_retransmits_count_handshakes_apart_and_defer_to_local_listen_drops() {
+    // What the lab's listen-overflow scenario showed: clients on this host retry SYNs to its
+    // own full listener. RetransSegs includes those SYNs, so the data share is 0 % and the
+    // handshake retries are context for the listen finding, not a path problem.
+    let base = [
+        ("TcpRetransSegs", 0),
+        ("TcpOutSegs", 0),
+        ("TcpExtTCPSynRetrans", 0),
+        ("TcpExtListenDrops", 0),
+    ];
+    let f = fire(
+        "tcp-retransmits",
+        &base,
+        &[
+            ("TcpRetransSegs", 270),
+            ("TcpOutSegs", 1_500),
+            ("TcpExtTCPSynRetrans", 270),
+            ("TcpExtListenDrops", 280),
+        ],
+    );
+    assert_eq!(f.severity, Severity::Info, "{}", f.summary);
+    assert!(
+        f.caveats.iter().any(|c| c.contains("its own clients")),
+        "{:?}",
+        f.caveats
+    );
+    // Data retransmissions are judged without the SYN part: 600 + 300 SYNs of 10,000 is 6 %.
+    let f = fire(
+        "tcp-retransmits",
+        &base,
+        &[
+            ("TcpRetransSegs", 900),
+            ("TcpOutSegs", 10_000),
+            ("TcpExtTCPSynRetrans", 300),
+            ("TcpExtListenDrops", 1),
+        ],
+    );
+    assert_eq!(f.severity, Severity::Warning);
+    assert!(f.summary.contains("6.0%"), "{}", f.summary);
+}
+
+#[test]
 fn rp_filter_drops_fire_with_the_setting() {
     let mut before = snap(&[("TcpExtIPReversePathFilter", 0)], 0.0);
     before.sysctl = Some(sysctl_view(&[

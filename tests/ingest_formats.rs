@@ -428,3 +428,47 @@ thanks\n";
     assert_eq!(file.first_skipped[0].line, 1);
     assert_eq!(file.first_skipped[1].line, 16);
 }
+
+#[test]
+fn two_dated_pastes_in_one_file_are_two_moments() {
+    let text = "root@web1:~# date; netstat -s | grep -i listen\n\
+Wed May  1 10:00:00 UTC 2024\n\
+    100 SYNs to LISTEN sockets dropped\n\
+    40 times the listen queue of a socket overflowed\n\
+root@web1:~# date\n\
+Wed May  1 10:01:00 UTC 2024\n\
+root@web1:~# netstat -s | grep -i listen\n\
+    160 SYNs to LISTEN sockets dropped\n\
+    70 times the listen queue of a socket overflowed\n";
+    let index = index();
+    let Ok((series, report)) =
+        ingest::load_series_texts_with(&[("ticket.txt", text, None)], &index)
+    else {
+        panic!("series failed")
+    };
+    assert_eq!(series.len(), 2);
+    assert_eq!(series[0].counter("TcpExtListenDrops"), Some(100));
+    assert_eq!(series[1].counter("TcpExtListenDrops"), Some(160));
+    assert_eq!(series[0].collected_at_unix_s, Some(1_714_557_600.0));
+    assert_eq!(series[1].collected_at_unix_s, Some(1_714_557_660.0));
+    assert_eq!(report.files.len(), 2);
+    assert_eq!(report.files[1].file, "ticket.txt (lines 7-9)");
+    assert_eq!(report.skipped_lines(), 0, "{:?}", report.files);
+
+    // One snapshot: the later paste's values.
+    let Ok((snapshot, _)) = ingest::load_texts_with(&[("ticket.txt", text, None)], &index) else {
+        panic!("load failed")
+    };
+    assert_eq!(snapshot.counter("TcpExtListenOverflows"), Some(70));
+    // Undated repeats stay one text, later values winning.
+    let undated: String = text
+        .lines()
+        .filter(|l| !l.starts_with("Wed"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let Ok((series, _)) = ingest::load_series_texts_with(&[("t", &undated, None)], &index) else {
+        panic!("series failed")
+    };
+    assert_eq!(series.len(), 1);
+    assert_eq!(series[0].counter("TcpExtListenDrops"), Some(160));
+}

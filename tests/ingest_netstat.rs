@@ -381,3 +381,34 @@ fn this_hosts_netstat_output_is_read_whole() {
     );
     assert!(snapshot.counter("TcpActiveOpens").is_some());
 }
+
+#[test]
+fn translated_output_says_to_use_the_c_locale() {
+    let text = "Ip:\n    1495 Pakete insgesamt empfangen\n    0 weitergeleitet\n    \
+                0 eingehende Pakete verworfen\n    1495 eingehende Pakete ausgeliefert\n    \
+                809 Anforderungen gesendet\n    Forwarding: 2\nTcp:\n    15 aktive Verbindungsöffnungen\n    \
+                2 passive Verbindungsöffnungen\n";
+    let (snapshot, report) = load(text, &index());
+    assert_eq!(snapshot.counter("IpForwarding"), Some(2));
+    let file = &report.files[0];
+    assert_eq!(file.skipped_lines, 7);
+    assert!(
+        file.notes.iter().any(|n| n.contains("LC_ALL=C")),
+        "{:?}",
+        file.notes
+    );
+}
+
+#[test]
+fn lines_wrapped_by_a_chat_tool_are_joined() {
+    let text = "TcpExt:\n    10703 packets collapsed in receive queue due to\nlow socket buffer\n    \
+                35544811584 SYNs to LISTEN\n    sockets dropped\n    Quick ack mode was activated\n7 times\n\
+                a line of prose\n";
+    let (snapshot, report) = load(text, &index());
+    assert_eq!(snapshot.counter("TcpExtTCPRcvCollapsed"), Some(10_703));
+    assert_eq!(snapshot.counter("TcpExtListenDrops"), Some(35_544_811_584));
+    assert_eq!(snapshot.counter("TcpExtDelayedACKLost"), Some(7));
+    let file = &report.files[0];
+    assert_eq!(file.skipped_lines, 1, "{:?}", file.first_skipped);
+    assert_eq!(file.first_skipped[0].line, 8);
+}

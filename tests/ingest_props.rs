@@ -18,9 +18,22 @@ fn seeds() -> Vec<String> {
         "/tests/fixtures/story/sysctl.conf"
     ))
     .unwrap_or_default();
+    let capture = |name: &str| {
+        std::fs::read_to_string(format!(
+            "{}/tests/fixtures/captures/6.18.44-loopback-tcp-udp-conntrack/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap_or_default()
+    };
     vec![
         story,
         conf,
+        capture("netstat-s.txt"),
+        capture("nstat-az.txt"),
+        capture("proc/net/snmp6"),
+        capture("proc/net/sockstat"),
+        capture("proc/net/softnet_stat"),
+        capture("proc/net/stat/nf_conntrack"),
         "#kernel\nIpInReceives                    1495               0.0\nTcpMaxConn -1 0.0\n".into(),
         "Tcp: RtoAlgorithm RtoMin RtoMax MaxConn\nTcp: 1 200 120000 -1\n".into(),
         "State  Recv-Q Send-Q Local Address:Port Peer Address:Port\nLISTEN 0 128 0.0.0.0:80 0.0.0.0:*\n".into(),
@@ -82,7 +95,7 @@ proptest! {
 
     #[test]
     fn mutated_pastes_never_panic(
-        seed in 0usize..8,
+        seed in 0usize..14,
         edits in prop::collection::vec((any::<usize>(), any::<u8>(), any::<u8>()), 0..24),
         cut in prop::option::of(any::<usize>()),
     ) {
@@ -109,6 +122,8 @@ proptest! {
                 Just("# cat /proc/net/snmp".to_string()),
                 Just("$ nstat -az".to_string()),
                 Just("#kernel".to_string()),
+                Just("$ date; netstat -s | grep -i listen".to_string()),
+                "(Mon|Wed) May  [0-9]{1,2} [0-9]{1,2}:[0-9]{2}:[0-9]{2} (UTC|CEST) 20[0-9]{2}",
                 Just("```".to_string()),
                 "[0-9]{1,45} packets received",
                 "[A-Za-z]{1,12}: -?[0-9]{1,30}",

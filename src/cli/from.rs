@@ -27,6 +27,16 @@ pub fn load(source: &SourceArgs) -> anyhow::Result<(Snapshot, IngestReport)> {
     Ok((snapshot, report))
 }
 
+/// Loads every `--from` file into one snapshot, also returning the pasted sysctl
+/// configuration files as the configuration loader sees them, and reports on standard error.
+pub fn load_with_config(
+    source: &SourceArgs,
+) -> anyhow::Result<(Snapshot, IngestReport, crate::collect::sysconf::ConfigSet)> {
+    let (snapshot, report, config) = ingest::load_with_config(&specs(source)?)?;
+    print_report(&report);
+    Ok((snapshot, report, config))
+}
+
 /// Loads dated pastes as a time-ordered series (one snapshot when undated) and reports on
 /// standard error.
 pub fn load_series(source: &SourceArgs) -> anyhow::Result<(Vec<Snapshot>, IngestReport)> {

@@ -2,8 +2,10 @@
 //!
 //! Live (or `--netns`, `--pid`, `--root`): one sample of every counter file, the socket view
 //! (sock_diag, or /proc/net/tcp) and the sysctl view (live values and the files that set
-//! them). With `--from`: the snapshot built from pasted text. Either way the document is what
-//! `--from FILE` reads back, so a snapshot is also a support bundle and a test fixture.
+//! them). With `--from`: the snapshot the ingest layer builds from pasted text
+//! (`cli::from::load`, formats detected from the content, the report on standard error).
+//! Either way the document is what `--from FILE` reads back, so a snapshot is also a support
+//! bundle and a test fixture.
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -8,13 +8,16 @@ use clap::Args;
 use super::{EXIT_OK, OutputArgs, SourceArgs};
 use crate::collect::sockdiag::{self, CollectOptions, TcpState, ViewOptions};
 use crate::render::sockets as render;
+use crate::snapshot::Origin;
+use crate::snapshot::sockets::SocketView;
 
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  netdoctor sockets --listen            listeners only (fast on busy hosts)\n  \
 netdoctor sockets --port 443 --top 20  connections from or to port 443\n  \
 netdoctor sockets --state time-wait    TIME_WAIT sockets per destination\n  \
-netdoctor sockets --netns blue --json  a namespace, as netdoctor.sockets/v1 JSON"
+netdoctor sockets --netns blue --json  a namespace, as netdoctor.sockets/v1 JSON\n  \
+netdoctor sockets --from ss-ltn.txt    a pasted `ss -ltn` (or `ss -tan`) from a ticket"
 )]
 pub struct SocketsArgs {
     /// Show listening sockets only (asks the kernel for LISTEN alone: cheap on busy hosts;
@@ -46,7 +49,7 @@ fn parse_state(text: &str) -> Result<TcpState, String> {
 
 pub fn run(args: SocketsArgs) -> anyhow::Result<i32> {
     if !args.source.from.is_empty() {
-        bail!("sockets reads the live host, a namespace or --root DIR; --from is not supported");
+        return from_pastes(&args);
     }
     let target = args.source.target();
     let states = if args.listen {
@@ -69,16 +72,72 @@ pub fn run(args: SocketsArgs) -> anyhow::Result<i32> {
     let mut view =
         sockdiag::collect_socket_view(&paths, &options).context("cannot read the TCP sockets")?;
     crate::analyze::sockets::annotate(&mut view);
-    let origin = paths.origin;
+    print(&args, &view, &paths.origin)
+}
+
+/// Prints the view as text or JSON.
+fn print(args: &SocketsArgs, view: &SocketView, origin: &Origin) -> anyhow::Result<i32> {
     let text = if args.output.json {
-        let mut text = render::json(&view, &origin)?;
+        let mut text = render::json(view, origin)?;
         text.push('\n');
         text
     } else {
-        render::human(&view, &origin, args.output.style())
+        render::human(view, origin, args.output.style())
     };
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(text.as_bytes())?;
     stdout.flush()?;
     Ok(EXIT_OK)
+}
+
+/// `--from`: the socket table of pasted `ss -ltn` / `ss -tan` output (or a snapshot), read by
+/// ingest; listeners' backlogs are ss's Send-Q. somaxconn and the local port range come from a
+/// pasted `sysctl -a` when one is given too.
+fn from_pastes(args: &SocketsArgs) -> anyhow::Result<i32> {
+    if args.port.is_some() || args.state.is_some() {
+        bail!(
+            "--port and --state select single sockets, but a pasted ss table is read as counts \
+             and listeners: filter when taking the paste (`ss -tan state time-wait`, \
+             `ss -tan '( sport = :443 or dport = :443 )'`)"
+        );
+    }
+    let (snapshot, report) = super::from::load(&args.source)?;
+    let Some(mut view) = snapshot.sockets.clone() else {
+        let read: Vec<String> = report
+            .files
+            .iter()
+            .map(|f| format!("{}: {}", f.file, f.format.describe()))
+            .collect();
+        bail!(
+            "the --from files hold no socket table ({}); give `ss -ltn` or `ss -tan` output, \
+             or a netdoctor snapshot",
+            read.join("; ")
+        );
+    };
+    if let Some(sysctl) = &snapshot.sysctl {
+        if view.somaxconn.is_none() {
+            view.somaxconn = sysctl
+                .live("net.core.somaxconn")
+                .and_then(|v| v.trim().parse().ok());
+        }
+        if view.ip_local_port_range.is_none() {
+            view.ip_local_port_range = sysctl.live("net.ipv4.ip_local_port_range").and_then(|v| {
+                let mut bounds = v.split_whitespace().map(|n| n.parse::<u16>().ok());
+                Some((bounds.next()??, bounds.next()??))
+            });
+        }
+    }
+    if args.listen {
+        view.states.retain(|(state, _)| state == "LISTEN");
+        view.states_requested = vec!["LISTEN".to_string()];
+        view.total = view.states.iter().map(|(_, n)| *n).sum();
+        view.destinations.clear();
+        view.local_addresses.clear();
+        view.port_usage.clear();
+    }
+    view.destinations.truncate(args.top);
+    view.local_addresses.truncate(args.top);
+    view.port_usage.truncate(args.top);
+    crate::analyze::sockets::annotate(&mut view);
+    print(args, &view, &snapshot.origin)
 }

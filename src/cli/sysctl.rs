@@ -8,21 +8,24 @@ use std::io::Write;
 use anyhow::bail;
 use clap::Args;
 
+use std::path::PathBuf;
+
 use super::{EXIT_OK, OutputArgs, SourceArgs};
 use crate::analyze::finding::Evidence;
 use crate::analyze::rules::sysctl as rules;
 use crate::collect::sysconf;
-use crate::collect::{enter_target, sysctl as live};
+use crate::collect::{ProcPaths, Target, enter_target, sysctl as live};
 use crate::parse::glob_match;
 use crate::render::sysctl::{self as render, SysctlReport};
-use crate::snapshot::Origin;
+use crate::snapshot::{Origin, Snapshot};
 
 #[derive(Debug, Args)]
 #[command(
     after_help = "Examples:\n  netdoctor sysctl                        every known and configured key\n  \
 netdoctor sysctl 'net.ipv4.tcp_*'       keys matching a glob\n  \
 netdoctor sysctl --root /tmp/sosreport   a captured tree (DIR/etc, DIR/proc/sys)\n  \
-netdoctor sysctl --from sysctl.conf      judge a pasted file on its own (not this host's values)"
+netdoctor sysctl --from sysctl.conf      judge a pasted file on its own (not this host's values)\n  \
+netdoctor sysctl --from sysctl-a.txt --from sysctl.conf   a pasted host: live values, drift"
 )]
 pub struct SysctlArgs {
     /// Show only these keys: a dotted key, a prefix (net.ipv4.conf) or a glob ('net.ipv4.tcp_*')
@@ -35,26 +38,11 @@ pub struct SysctlArgs {
 }
 
 pub fn run(args: SysctlArgs) -> anyhow::Result<i32> {
-    // Entering a namespace first makes /proc/sys/net show that namespace's values; the
-    // configuration files are the host's (they apply to the initial namespace at boot).
-    let paths = enter_target(&args.source.target())?;
-    let root = match (&paths.sys_dir, live::root_of(&paths)) {
-        (_, Some(root)) => root,
-        (Err(reason), None) => bail!("cannot read the target's sysctl values: {reason}"),
-        (Ok(dir), None) => bail!(
-            "cannot read the target's sysctl values from {}",
-            dir.display()
-        ),
-    };
-    let (config, origin) = if args.source.from.is_empty() {
-        let loader = sysconf::detect_loader(&root);
-        (sysconf::load_system(&root, loader), paths.origin.clone())
+    let mut snapshot = if args.source.from.is_empty() {
+        collect_target(&args.source)?
     } else {
-        let config = sysconf::load_from_args(&args.source.from, std::io::stdin().lock())?;
-        let names = config.files.iter().map(|f| f.path.clone()).collect();
-        (config, Origin::Files { files: names })
+        from_pastes(&args.source)?
     };
-    let mut snapshot = live::collect_for_target(&paths, &root, &config, origin);
     if let Some(sockets) = snapshot.sockets.as_mut() {
         crate::analyze::sockets::annotate(sockets);
     }
@@ -99,6 +87,79 @@ pub fn run(args: SysctlArgs) -> anyhow::Result<i32> {
     }
     stdout.flush()?;
     Ok(EXIT_OK)
+}
+
+/// The live host, a namespace or a captured tree: its values and the files that set them.
+fn collect_target(source: &SourceArgs) -> anyhow::Result<Snapshot> {
+    // Entering a namespace first makes /proc/sys/net show that namespace's values; the
+    // configuration files are the host's (they apply to the initial namespace at boot).
+    let paths = enter_target(&source.target())?;
+    let root = readable_root(&paths)?;
+    let loader = sysconf::detect_loader(&root);
+    let config = sysconf::load_system(&root, loader);
+    Ok(live::collect_for_target(
+        &paths,
+        &root,
+        &config,
+        paths.origin.clone(),
+    ))
+}
+
+/// The sysctl root (`/` or a tree) of entered paths, or why there is none.
+fn readable_root(paths: &ProcPaths) -> anyhow::Result<PathBuf> {
+    match (&paths.sys_dir, live::root_of(paths)) {
+        (_, Some(root)) => Ok(root),
+        (Err(reason), None) => bail!("cannot read the target's sysctl values: {reason}"),
+        (Ok(dir), None) => bail!(
+            "cannot read the target's sysctl values from {}",
+            dir.display()
+        ),
+    }
+}
+
+/// `--from`: what ingest read from the pastes (format detected from the content).
+///
+/// With live values (`sysctl -a` / `sysctl -p` output, a snapshot), the pasted view is judged
+/// as a host's: its configuration (if pasted too) and its live values describe the same
+/// machine, so drift between them means something. Configuration alone is judged on its own
+/// as before: loader `files`, only this host's kernel and the keys it has are used.
+fn from_pastes(source: &SourceArgs) -> anyhow::Result<Snapshot> {
+    let (mut pasted, report, config) = super::from::load_with_config(source)?;
+    let has_live = pasted
+        .sysctl
+        .as_ref()
+        .is_some_and(|view| view.keys.iter().any(|k| k.live.is_some()));
+    if !has_live && !config.files.is_empty() {
+        let paths = enter_target(&Target::Live)?;
+        let root = readable_root(&paths)?;
+        let names = config.files.iter().map(|f| f.path.clone()).collect();
+        return Ok(live::collect_for_target(
+            &paths,
+            &root,
+            &config,
+            Origin::Files { files: names },
+        ));
+    }
+    if pasted.sysctl.is_none() {
+        let read: Vec<String> = report
+            .files
+            .iter()
+            .map(|f| format!("{}: {}", f.file, f.format.describe()))
+            .collect();
+        bail!(
+            "the --from files hold no sysctl values or configuration ({}); give `sysctl -a` \
+             output, a sysctl.conf / sysctl.d file or a netdoctor snapshot",
+            read.join("; ")
+        );
+    }
+    // Only what concerns sysctl is listed as unavailable (counters are not this command's).
+    pasted.sources.retain(|s| {
+        matches!(
+            s.name.as_str(),
+            "sysctl" | "sysctl_files" | "host" | "sockets"
+        )
+    });
+    Ok(pasted)
 }
 
 /// True when no pattern was given, or a pattern names the key: exactly, as a prefix ending at

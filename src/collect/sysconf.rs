@@ -30,6 +30,8 @@ use std::path::{Component, Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::read::{CappedRead, io_reason, read_regular_capped};
+/// The glob(7) matcher lives in `crate::parse`; re-exported for the ingest layer's calls.
+pub use crate::parse::glob_match;
 
 use crate::snapshot::Skipped;
 

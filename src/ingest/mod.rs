@@ -19,6 +19,7 @@
 pub mod clean;
 pub mod netstat_s;
 pub mod phrases;
+pub mod procfiles;
 pub mod spec;
 pub mod ss;
 pub mod sysctl_text;
@@ -57,8 +58,9 @@ pub enum IngestError {
         source: std::io::Error,
     },
     #[error(
-        "{file}: not a format netdoctor reads (netstat -s, nstat, /proc/net/snmp|netstat|snmp6, \
-         sysctl -a/-p, sysctl.conf, ss -ltn/-tan, netdoctor snapshot JSON){hint}"
+        "{file}: not a format netdoctor reads (netstat -s, nstat, /proc/net/snmp|netstat|snmp6|\
+         sockstat|softnet_stat|stat/nf_conntrack, sysctl -a/-p, sysctl.conf, ss -ltn/-tan, \
+         netdoctor snapshot JSON){hint}"
     )]
     NoFormat { file: String, hint: String },
     #[error("{file}: {reason}")]
@@ -89,6 +91,12 @@ pub enum Format {
     SysctlOutput,
     /// A sysctl.conf or sysctl.d file: configured values.
     SysctlConfig,
+    /// /proc/net/sockstat or sockstat6 contents.
+    ProcSockstat,
+    /// /proc/net/softnet_stat contents.
+    ProcSoftnet,
+    /// /proc/net/stat/nf_conntrack contents.
+    ProcConntrackStat,
     /// `ss -ltn`, `ss -tan` (or `ss -an`) output.
     Ss,
     /// A netdoctor snapshot (schema netdoctor.snapshot/v1).
@@ -106,6 +114,9 @@ impl Format {
             Format::ProcSnmp6 => "/proc/net/snmp6",
             Format::SysctlOutput => "sysctl output (live values)",
             Format::SysctlConfig => "sysctl configuration file",
+            Format::ProcSockstat => "/proc/net/sockstat",
+            Format::ProcSoftnet => "/proc/net/softnet_stat",
+            Format::ProcConntrackStat => "/proc/net/stat/nf_conntrack",
             Format::Ss => "ss socket list",
             Format::SnapshotJson => "netdoctor snapshot",
         }
@@ -190,7 +201,13 @@ struct FileData {
     counters: Vec<Counter>,
     sysctl: Vec<sysctl_text::SysctlLine>,
     sockets: Option<SocketView>,
+    sockstat: Vec<crate::snapshot::SockstatLine>,
+    softnet: Vec<crate::snapshot::SoftnetCpu>,
+    conntrack: Option<crate::snapshot::Conntrack>,
     snapshot: Option<Box<Snapshot>>,
+    /// A pasted sysctl.conf / sysctl.d file as the configuration loader reads it (globs,
+    /// `-key` exclusions, every skipped line).
+    conf: Option<crate::collect::sysconf::ParsedConf>,
     skipped: SkipLog,
     notes: Vec<String>,
 }
@@ -237,15 +254,27 @@ pub fn detect_with(text: &str, index: &PhraseIndex) -> Option<(Format, String)> 
     let bonus = |name: &str| if tool == name { 2 } else { 0 };
     // The first 64 lines usually decide; the rest of the sample only when they do not.
     let mut sample = lines.get(..64).unwrap_or(&lines);
-    let mut scores = format_scores(sample, index, &bonus);
-    let decisive = |s: &[(usize, Format); 5]| {
+    let decisive = |s: &[(usize, Format); 8]| {
         let mut sorted: Vec<usize> = s.iter().map(|(score, _)| *score).collect();
         sorted.sort_unstable_by(|a, b| b.cmp(a));
-        sorted[0] >= 16 && sorted[1] * 4 <= sorted[0]
+        let best = sorted.first().copied().unwrap_or(0);
+        let second = sorted.get(1).copied().unwrap_or(0);
+        best >= 16 && second * 4 <= best
     };
-    if !decisive(&scores.0) && sample.len() < lines.len() {
-        sample = &lines;
-        scores = format_scores(sample, index, &bonus);
+    // First without phrase lookups: a netstat -s paste's headers and raw lines usually decide.
+    let mut scores = format_scores(sample, None, &bonus);
+    let netstat_by_headers = decisive(&scores.0)
+        && scores
+            .0
+            .iter()
+            .max_by_key(|(score, _)| *score)
+            .is_some_and(|(_, f)| *f == Format::NetstatS);
+    if !netstat_by_headers {
+        scores = format_scores(sample, Some(index), &bonus);
+        if !decisive(&scores.0) && sample.len() < lines.len() {
+            sample = &lines;
+            scores = format_scores(sample, Some(index), &bonus);
+        }
     }
     let (candidates, nstat_marker) = scores;
     let (best, format) = candidates
@@ -290,9 +319,9 @@ pub fn detect_with(text: &str, index: &PhraseIndex) -> Option<(Format, String)> 
 /// Scores each format over a sample of cleaned lines; also whether nstat's `#kernel` was seen.
 fn format_scores(
     sample: &[&str],
-    index: &PhraseIndex,
+    index: Option<&PhraseIndex>,
     bonus: &dyn Fn(&str) -> usize,
-) -> ([(usize, Format); 5], bool) {
+) -> ([(usize, Format); 8], bool) {
     let netstat = netstat_s::score(sample, index) + bonus("netstat");
     let (name_value, nstat_marker, pairs) = tables::scores(sample);
     let nstat = name_value * 2 + if nstat_marker { 5 } else { 0 } + bonus("nstat");
@@ -315,6 +344,7 @@ fn format_scores(
                 }
             })
             .sum::<usize>();
+    let (sockstat, softnet, conntrack) = procfiles::scores(sample);
     (
         [
             (netstat, Format::NetstatS),
@@ -322,9 +352,28 @@ fn format_scores(
             (pairs * 2, Format::ProcSnmp),
             (sysctl, Format::SysctlOutput),
             (ss_score, Format::Ss),
+            (sockstat, Format::ProcSockstat),
+            (softnet, Format::ProcSoftnet),
+            (conntrack, Format::ProcConntrackStat),
         ],
         nstat_marker,
     )
+}
+
+/// A cheap gate before looking for parts: every prompt form ends in `$ ` or `# `.
+fn has_two_prompts(text: &str) -> bool {
+    let mut marks = 0;
+    let mut previous = 0u8;
+    for &b in text.as_bytes() {
+        if b == b' ' && (previous == b'$' || previous == b'#') {
+            marks += 1;
+            if marks >= 2 {
+                return true;
+            }
+        }
+        previous = b;
+    }
+    false
 }
 
 /// The most command outputs one file is split into.
@@ -349,6 +398,9 @@ fn tool_key(command: &str) -> Option<String> {
 /// `$ ss -ltn` ...) at the prompts, when they name different tools. Each part is (first line
 /// index, text); prose before the first prompt stays with the first part.
 fn segments(text: &str) -> Option<Vec<(usize, &str)>> {
+    if !has_two_prompts(text) {
+        return None;
+    }
     let mut starts: Vec<(usize, usize, String)> = Vec::new(); // (line index, byte offset, tool)
     let mut offset = 0;
     for (number, raw) in text.split_inclusive('\n').enumerate() {
@@ -372,6 +424,141 @@ fn segments(text: &str) -> Option<Vec<(usize, &str)>> {
         parts.push((line, text.get(start..end).unwrap_or("")));
     }
     Some(parts)
+}
+
+/// True when a prompt's command prints counters (`netstat -s`, `nstat`, `cat /proc/net/snmp`),
+/// also inside a chain (`date; netstat -s | grep listen`).
+fn prints_counters(command: &str) -> bool {
+    command.split([';', '|', '&']).any(|part| {
+        let hints = clean::command_hints(part);
+        hints.netstat_s
+            || hints.nstat_all
+            || hints.nstat_delta
+            || tool_key(part).is_some_and(|k| {
+                k.starts_with("cat /proc/net/snmp") || k.starts_with("cat /proc/net/netstat")
+            })
+    })
+}
+
+/// Several dated pastes of counters in one file (`$ date; netstat -s | grep listen` twice, a
+/// minute apart): (first line index, text, time, zone understood) per paste, when every paste
+/// has its own `date` line and the times differ. The time of a paste is the first `date` output
+/// after its prompt, or the last one printed since the previous paste.
+fn dated_blocks(text: &str) -> Option<Vec<(usize, &str, f64, bool)>> {
+    // Cheap gate: two pastes need two prompts naming a counter tool.
+    if !has_two_prompts(text)
+        || text
+            .matches("stat")
+            .chain(text.matches("snmp"))
+            .take(2)
+            .count()
+            < 2
+    {
+        return None;
+    }
+    struct Block {
+        line: usize,
+        offset: usize,
+        time: Option<(f64, bool)>,
+        has_counters_after_time: bool,
+    }
+    let mut blocks: Vec<Block> = Vec::new();
+    let mut waiting: Option<(f64, bool)> = None;
+    let mut offset = 0;
+    for (number, raw) in text.split_inclusive('\n').enumerate() {
+        match clean::classify(raw) {
+            clean::LineKind::Prompt { command } if prints_counters(command) => {
+                if blocks.len() >= MAX_SEGMENTS {
+                    return None;
+                }
+                blocks.push(Block {
+                    line: number,
+                    offset,
+                    time: waiting.take(),
+                    has_counters_after_time: false,
+                });
+            }
+            clean::LineKind::Text(line) => {
+                if let Some(time) = spec::parse_date_output(line) {
+                    match blocks.last_mut() {
+                        Some(block) if block.time.is_none() => block.time = Some(time),
+                        _ => waiting = Some(time),
+                    }
+                } else if let Some(block) = blocks.last_mut() {
+                    block.has_counters_after_time |= block.time.is_some();
+                }
+            }
+            _ => {}
+        }
+        offset += raw.len();
+    }
+    if blocks.len() < 2
+        || blocks
+            .iter()
+            .any(|b| b.time.is_none() || !b.has_counters_after_time)
+    {
+        return None;
+    }
+    let mut times: Vec<f64> = blocks.iter().filter_map(|b| b.time.map(|t| t.0)).collect();
+    times.sort_by(f64::total_cmp);
+    times.dedup();
+    if times.len() != blocks.len() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(blocks.len());
+    for (i, block) in blocks.iter().enumerate() {
+        let (line, start) = if i == 0 {
+            (0, 0)
+        } else {
+            (block.line, block.offset)
+        };
+        let end = blocks.get(i + 1).map_or(text.len(), |next| next.offset);
+        let (time, zone_known) = block.time?;
+        out.push((line, text.get(start..end)?, time, zone_known));
+    }
+    Some(out)
+}
+
+/// Parses one file: several dated pastes as separate moments, else one text.
+fn parse_file(
+    label: &str,
+    text: &str,
+    time: Option<f64>,
+    index: &PhraseIndex,
+) -> Result<Vec<FileData>, IngestError> {
+    let blocks = if time.is_none() {
+        dated_blocks(text)
+    } else {
+        None
+    };
+    let Some(blocks) = blocks else {
+        let mut data = parse_text(label, text, index)?;
+        if time.is_some() {
+            data.taken_at = time;
+        }
+        return Ok(vec![data]);
+    };
+    let mut out = Vec::with_capacity(blocks.len());
+    for (first_line, block, taken_at, zone_known) in blocks {
+        let last_line = first_line + block.lines().count();
+        let padded = format!("{}{block}", "\n".repeat(first_line));
+        let part_label = format!("{label} (lines {}-{last_line})", first_line + 1);
+        let mut data = parse_text(&part_label, &padded, index)?;
+        data.taken_at = Some(taken_at);
+        data.notes.push(format!(
+            "one of several dated pastes in {label}: taken {} (from its `date` line)",
+            spec::format_time(taken_at)
+        ));
+        if !zone_known {
+            data.notes.push(
+                "the `date` line names a time zone other than UTC: read as UTC, so the time \
+                 is shifted but differences between pastes are exact"
+                    .to_string(),
+            );
+        }
+        out.push(data);
+    }
+    Ok(out)
 }
 
 /// Parses one text: several commands' outputs part by part, else as one format.
@@ -453,6 +640,23 @@ fn absorb(all: &mut FileData, part: FileData) {
         }
     }
     all.sysctl.extend(part.sysctl);
+    if let Some(conf) = part.conf {
+        match all.conf.as_mut() {
+            Some(existing) => {
+                existing.assignments.extend(conf.assignments);
+                existing.exclusions.extend(conf.exclusions);
+                existing.skipped.extend(conf.skipped);
+            }
+            None => all.conf = Some(conf),
+        }
+    }
+    all.sockstat.extend(part.sockstat);
+    if !part.softnet.is_empty() {
+        all.softnet = part.softnet;
+    }
+    if part.conntrack.is_some() {
+        all.conntrack = part.conntrack;
+    }
     if part.sockets.is_some() {
         all.sockets = part.sockets;
     }
@@ -496,7 +700,11 @@ fn parse_one(label: &str, text: &str, index: &PhraseIndex) -> Result<FileData, I
         counters: Vec::new(),
         sysctl: Vec::new(),
         sockets: None,
+        sockstat: Vec::new(),
+        softnet: Vec::new(),
+        conntrack: None,
         snapshot: None,
+        conf: None,
         skipped: SkipLog::default(),
         notes: Vec::new(),
     };
@@ -555,10 +763,13 @@ fn parse_one(label: &str, text: &str, index: &PhraseIndex) -> Result<FileData, I
                 }
                 sysctl_text::SysctlKind::Config => {
                     // The configuration loader's own parser, on the paste without fences.
-                    let (assignments, skipped) =
-                        crate::collect::sysconf::parse_sysctl_conf(&bare_lines(text), label);
-                    data.sysctl = assignments
-                        .into_iter()
+                    let conf =
+                        crate::collect::sysconf::parse_sysctl_conf_full(&bare_lines(text), label);
+                    let skipped = conf.skipped.clone();
+                    data.sysctl = conf
+                        .assignments
+                        .iter()
+                        .cloned()
                         .map(|a| sysctl_text::SysctlLine {
                             key: a.key,
                             value: a.value,
@@ -567,6 +778,7 @@ fn parse_one(label: &str, text: &str, index: &PhraseIndex) -> Result<FileData, I
                             live: false,
                         })
                         .collect();
+                    data.conf = Some(conf);
                     let mut parsed = Parsed::default();
                     for s in skipped {
                         parsed.skipped.push(s.line, &s.reason, &s.text);
@@ -574,6 +786,45 @@ fn parse_one(label: &str, text: &str, index: &PhraseIndex) -> Result<FileData, I
                     parsed
                 }
             }
+        }
+        Format::ProcSockstat | Format::ProcSoftnet | Format::ProcConntrackStat => {
+            let bare = bare_lines(text);
+            let mut parsed = Parsed::default();
+            let mut skipped = Vec::new();
+            let failed = match format {
+                Format::ProcSockstat => {
+                    crate::collect::procfs::sockstat::parse_sockstat(&bare, label).map(|p| {
+                        data.sockstat = p.lines;
+                        skipped = p.skipped;
+                    })
+                }
+                Format::ProcSoftnet => {
+                    crate::collect::procfs::parse_softnet(&bare, label).map(|p| {
+                        parsed.counters = crate::collect::procfs::softnet_counters(&p.cpus);
+                        data.softnet = p.cpus;
+                        skipped = p.skipped;
+                    })
+                }
+                _ => crate::collect::procfs::conntrack::parse_nf_conntrack_stat(&bare, label).map(
+                    |p| {
+                        let conntrack = crate::snapshot::Conntrack {
+                            per_cpu: p.per_cpu,
+                            ..crate::snapshot::Conntrack::default()
+                        };
+                        parsed.counters =
+                            crate::collect::procfs::conntrack::conntrack_counters(&conntrack);
+                        data.conntrack = Some(conntrack);
+                        skipped = p.skipped;
+                    },
+                ),
+            };
+            if let Err(e) = failed {
+                parsed.notes.push(e.to_string());
+            }
+            for s in skipped {
+                parsed.skipped.push(s.line, &s.reason, &s.text);
+            }
+            parsed
         }
         Format::Ss => {
             let (view, parsed) = ss::parse(text);
@@ -685,12 +936,10 @@ fn read_all(specs: &[FromSpec], index: &PhraseIndex) -> Result<Vec<FileData>, In
     let mut files = Vec::with_capacity(specs.len());
     for spec in specs {
         let (label, text, time, notes) = read_spec(spec)?;
-        let mut data = parse_text(&label, &text, index)?;
-        if time.is_some() {
-            data.taken_at = time;
+        for mut data in parse_file(&label, &text, time, index)? {
+            data.notes.extend(notes.iter().cloned());
+            files.push(data);
         }
-        data.notes.extend(notes);
-        files.push(data);
     }
     Ok(files)
 }
@@ -706,11 +955,7 @@ pub fn load_texts_with(
     }
     let mut files = Vec::with_capacity(texts.len());
     for (label, text, time) in texts {
-        let mut data = parse_text(label, text, index)?;
-        if time.is_some() {
-            data.taken_at = *time;
-        }
-        files.push(data);
+        files.extend(parse_file(label, text, *time, index)?);
     }
     Ok(combine_one(files))
 }
@@ -730,13 +975,52 @@ pub fn load_with(
     Ok(combine_one(read_all(specs, index)?))
 }
 
-fn combine_one(mut files: Vec<FileData>) -> (Snapshot, IngestReport) {
-    // Oldest first (undated ones keep command-line order, before dated ones).
+/// [`load`], and the pasted configuration files (sysctl.conf, sysctl.d) as the sysctl
+/// configuration loader sees them, in the order they are applied: what `netdoctor sysctl`
+/// judges on its own when the pastes hold no live values. Its loader is
+/// [`LoaderKind::Files`](crate::collect::sysconf::LoaderKind::Files).
+pub fn load_with_config(
+    specs: &[FromSpec],
+) -> Result<(Snapshot, IngestReport, crate::collect::sysconf::ConfigSet), IngestError> {
+    use crate::collect::sysconf::{ConfFile, ConfigSet, FileState, LoaderChoice, LoaderKind};
+    let mut files = read_all(specs, PhraseIndex::from_kb())?;
+    sort_oldest_first(&mut files);
+    let config = ConfigSet {
+        loader: LoaderChoice {
+            kind: LoaderKind::Files,
+            reason: "configuration taken from the files given with --from, in that order, and \
+                     judged on its own: this host's live values and sockets are not used (the \
+                     host's kernel tells which keys exist)"
+                .to_string(),
+        },
+        files: files
+            .iter()
+            .filter_map(|f| {
+                f.conf.as_ref().map(|parsed| ConfFile {
+                    path: f.label.clone(),
+                    target: None,
+                    state: FileState::Applied,
+                    parsed: parsed.clone(),
+                    empty: parsed.assignments.is_empty() && parsed.exclusions.is_empty(),
+                })
+            })
+            .collect(),
+    };
+    let (snapshot, report) = combine_one(files);
+    Ok((snapshot, report, config))
+}
+
+/// Oldest first; undated files keep command-line order, before dated ones.
+fn sort_oldest_first(files: &mut [FileData]) {
     files.sort_by(|a, b| {
         a.taken_at
             .unwrap_or(f64::NEG_INFINITY)
             .total_cmp(&b.taken_at.unwrap_or(f64::NEG_INFINITY))
     });
+}
+
+fn combine_one(mut files: Vec<FileData>) -> (Snapshot, IngestReport) {
+    sort_oldest_first(&mut files);
     let mut report = IngestReport::default();
     let times: Vec<f64> = dedup_times(files.iter().filter_map(|f| f.taken_at));
     if times.len() > 1 {
@@ -792,11 +1076,7 @@ pub fn load_series_texts_with(
 ) -> Result<(Vec<Snapshot>, IngestReport), IngestError> {
     let mut files = Vec::with_capacity(texts.len());
     for (label, text, time) in texts {
-        let mut data = parse_text(label, text, index)?;
-        if time.is_some() {
-            data.taken_at = *time;
-        }
-        files.push(data);
+        files.extend(parse_file(label, text, *time, index)?);
     }
     if files.is_empty() {
         return Err(IngestError::NoFiles);
@@ -909,11 +1189,18 @@ fn merge(inputs: Vec<(&FileData, Cow<'_, [Counter]>)>, notes: &mut Vec<String>) 
     let mut replaced: Vec<(String, String, String)> = Vec::new();
     let mut sysctl = SysctlView {
         loader: Some("pasted files, in command-line order".to_string()),
+        loader_reason: Some(
+            "pasted with --from: live values from sysctl output, configured values from the \
+             pasted sysctl.conf / sysctl.d files applied in command-line order (a later file \
+             overrides an earlier one)"
+                .to_string(),
+        ),
         ..SysctlView::default()
     };
     let mut sysctl_keys: HashMap<String, usize> = HashMap::new();
     let mut family_paths: HashMap<&'static str, Vec<String>> = HashMap::new();
     let mut has_live = false;
+    let mut pasted_conf: Vec<crate::collect::sysconf::ConfFile> = Vec::new();
     for (file, counters) in inputs {
         if let Some(embedded) = &file.snapshot {
             adopt_snapshot(&mut snapshot, embedded);
@@ -978,46 +1265,58 @@ fn merge(inputs: Vec<(&FileData, Cow<'_, [Counter]>)>, notes: &mut Vec<String>) 
                 }
             }
         }
-        if !file.sysctl.is_empty() {
-            let configured_lines = file.sysctl.iter().any(|l| !l.live);
-            has_live |= file.sysctl.iter().any(|l| l.live);
-            if configured_lines {
-                sysctl.files.push(crate::snapshot::SysctlFile {
-                    path: file.label.clone(),
-                    state: "applied (pasted)".to_string(),
-                    ..crate::snapshot::SysctlFile::default()
+        if let Some(conf) = &file.conf {
+            sysctl.files.push(crate::snapshot::SysctlFile {
+                path: file.label.clone(),
+                state: "applied (pasted)".to_string(),
+                skipped: conf.skipped.clone(),
+                ..crate::snapshot::SysctlFile::default()
+            });
+            pasted_conf.push(crate::collect::sysconf::ConfFile {
+                path: file.label.clone(),
+                target: None,
+                state: crate::collect::sysconf::FileState::Applied,
+                parsed: conf.clone(),
+                empty: conf.assignments.is_empty() && conf.exclusions.is_empty(),
+            });
+        }
+        // Live values here; configured ones are resolved once every live key is known (a
+        // glob line matches the keys a pasted `sysctl -a` shows).
+        for line in file.sysctl.iter().filter(|l| l.live) {
+            has_live = true;
+            let at = *sysctl_keys.entry(line.key.clone()).or_insert_with(|| {
+                sysctl.keys.push(SysctlKey {
+                    key: line.key.clone(),
+                    ..SysctlKey::default()
                 });
-            }
-            for line in &file.sysctl {
-                let at = *sysctl_keys.entry(line.key.clone()).or_insert_with(|| {
-                    sysctl.keys.push(SysctlKey {
-                        key: line.key.clone(),
-                        ..SysctlKey::default()
-                    });
-                    sysctl.keys.len() - 1
-                });
-                let Some(key) = sysctl.keys.get_mut(at) else {
-                    continue;
-                };
-                if line.live {
-                    key.live = Some(line.value.clone());
-                    key.live_missing = None;
-                } else {
-                    let assignment = SysctlAssignment {
-                        value: line.value.clone(),
-                        file: file.label.clone(),
-                        line: line.line,
-                        ignore_failure: line.ignore_failure,
-                    };
-                    if let Some(previous) = key.configured.replace(assignment) {
-                        key.overrides.push(previous);
-                    }
-                }
+                sysctl.keys.len() - 1
+            });
+            if let Some(key) = sysctl.keys.get_mut(at) {
+                key.live = Some(line.value.clone());
+                key.live_missing = None;
             }
         }
         if let Some(view) = &file.sockets {
             snapshot.sockets = Some(view.clone());
             snapshot.set_source(SourceStatus::available("sockets", &file.label));
+        }
+        if !file.sockstat.is_empty() {
+            let v6 = file.sockstat.iter().all(|l| l.protocol.ends_with('6'));
+            snapshot
+                .sockstat
+                .retain(|l| !file.sockstat.iter().any(|n| n.protocol == l.protocol));
+            snapshot.sockstat.extend(file.sockstat.iter().cloned());
+            let name = if v6 { "sockstat6" } else { "sockstat" };
+            snapshot.set_source(SourceStatus::available(name, &file.label));
+        }
+        if !file.softnet.is_empty() {
+            snapshot.softnet = file.softnet.clone();
+            snapshot.set_source(SourceStatus::available("softnet_stat", &file.label));
+        }
+        if let Some(conntrack) = &file.conntrack {
+            let table = snapshot.conntrack.get_or_insert_with(Default::default);
+            table.per_cpu = conntrack.per_cpu.clone();
+            snapshot.set_source(SourceStatus::available("nf_conntrack", &file.label));
         }
         if let Some(time) = file.taken_at {
             snapshot.collected_at_unix_s = Some(
@@ -1045,6 +1344,15 @@ fn merge(inputs: Vec<(&FileData, Cow<'_, [Counter]>)>, notes: &mut Vec<String>) 
     }
     // Pasted times are wall-clock: the same clock serves as the monotonic one between pastes.
     snapshot.monotonic_s = snapshot.collected_at_unix_s;
+    if !pasted_conf.is_empty() {
+        resolve_pasted_configuration(&mut sysctl, &mut sysctl_keys, pasted_conf);
+    }
+    // A whole `sysctl -a` names the kernel it came from.
+    if snapshot.host.kernel.is_none()
+        && let Some(release) = sysctl.live("kernel.osrelease")
+    {
+        snapshot.host.kernel = Some(release.to_string());
+    }
     if !sysctl.keys.is_empty() {
         snapshot.sysctl = Some(sysctl);
     }
@@ -1110,6 +1418,81 @@ fn merge(inputs: Vec<(&FileData, Cow<'_, [Counter]>)>, notes: &mut Vec<String>) 
         "one sample: counters are lifetime totals, not rates",
     );
     snapshot
+}
+
+/// Puts the pasted configuration files' winners into the view, with the loader's rules (the
+/// last assignment wins, explicit keys before globs, `-key` keeps a key out of globs): a glob
+/// line is expanded over the live keys pasted with it, and listed as unmatched otherwise.
+fn resolve_pasted_configuration(
+    view: &mut SysctlView,
+    positions: &mut HashMap<String, usize>,
+    files: Vec<crate::collect::sysconf::ConfFile>,
+) {
+    use crate::collect::sysconf::{self, ConfAssignment, ConfigSet, LoaderChoice, LoaderKind};
+    let config = ConfigSet {
+        loader: LoaderChoice {
+            kind: LoaderKind::Files,
+            reason: String::new(),
+        },
+        files,
+    };
+    let live_paths: Vec<(String, Vec<String>)> = view
+        .keys
+        .iter()
+        .filter(|k| k.live.is_some())
+        .map(|k| {
+            let path = sysconf::dotted_to_path(&k.key);
+            (k.key.clone(), path.split('/').map(str::to_string).collect())
+        })
+        .collect();
+    let mut expand = |pattern: &str| -> Vec<String> {
+        let Some(path) = sysconf::normalize_key(pattern) else {
+            return Vec::new();
+        };
+        let parts: Vec<&str> = path.split('/').collect();
+        live_paths
+            .iter()
+            .filter(|(_, components)| {
+                components.len() == parts.len()
+                    && parts
+                        .iter()
+                        .zip(components)
+                        .all(|(p, c)| sysconf::glob_match(p, c))
+            })
+            .map(|(key, _)| key.clone())
+            .collect()
+    };
+    let (resolved, unmatched) = sysconf::resolve_winners(&config, &mut expand);
+    let assignment = |a: &ConfAssignment| SysctlAssignment {
+        value: a.value.clone(),
+        file: a.file.clone(),
+        line: a.line,
+        ignore_failure: a.ignore_failure,
+    };
+    for item in resolved {
+        let at = *positions.entry(item.key.clone()).or_insert_with(|| {
+            view.keys.push(SysctlKey {
+                key: item.key.clone(),
+                ..SysctlKey::default()
+            });
+            view.keys.len() - 1
+        });
+        let Some(key) = view.keys.get_mut(at) else {
+            continue;
+        };
+        // A configured value an embedded snapshot brought is overridden by the pasted files.
+        if let Some(previous) = key.configured.take() {
+            key.overrides.push(previous);
+        }
+        key.overrides.extend(item.overrides.iter().map(assignment));
+        key.configured = Some(assignment(&item.winner));
+        key.glob = item.glob;
+    }
+    view.unmatched_globs
+        .extend(unmatched.iter().map(|a| SysctlAssignment {
+            value: format!("{} = {}", a.key, a.value),
+            ..assignment(a)
+        }));
 }
 
 /// Takes what an embedded netdoctor snapshot holds that pastes do not.

@@ -54,6 +54,13 @@ enum Histogram {
     Output,
 }
 
+/// A line not understood, held back one line in case a chat tool wrapped it.
+struct Pending {
+    line: usize,
+    text: String,
+    reason: &'static str,
+}
+
 /// Parser state while reading one file.
 struct Reader<'i> {
     index: &'i PhraseIndex,
@@ -74,7 +81,8 @@ struct Reader<'i> {
     readings: Vec<(String, String)>,
     headers_seen: usize,
     grep: bool,
-    buf: String,
+    pending: Option<Pending>,
+    buf: Vec<u8>,
 }
 
 /// Parses `netstat -s` text with the given phrase index.
@@ -94,7 +102,8 @@ pub fn parse(text: &str, index: &PhraseIndex) -> Parsed {
         readings: Vec::new(),
         headers_seen: 0,
         grep: false,
-        buf: String::new(),
+        pending: None,
+        buf: Vec::new(),
     };
     // A first pass for evidence of `-6` output, so a headerless paste's ambiguous first lines
     // are read the same way as its last.
@@ -108,7 +117,7 @@ pub fn parse(text: &str, index: &PhraseIndex) -> Parsed {
 /// True when a paste shows it is `netstat -s -6` output: a prompt with `-6`, an IPv6 section
 /// header, or a line only IPv6 output has.
 fn looks_like_ipv6(text: &str, index: &PhraseIndex) -> bool {
-    let mut buf = String::new();
+    let mut buf = Vec::new();
     for raw in text.lines().take(4000) {
         match clean::classify(raw) {
             LineKind::Prompt { command } => {
@@ -141,8 +150,12 @@ fn looks_like_ipv6(text: &str, index: &PhraseIndex) -> bool {
 impl<'i> Reader<'i> {
     fn line(&mut self, number: usize, raw: &str) {
         let line = match clean::classify(raw) {
-            LineKind::Blank => return,
+            LineKind::Blank => {
+                self.flush_pending();
+                return;
+            }
             LineKind::Prompt { command } => {
+                self.flush_pending();
                 let hints = clean::command_hints(command);
                 self.grep |= hints.grep;
                 if hints.netstat_s || hints.nstat_all || hints.nstat_delta {
@@ -155,43 +168,82 @@ impl<'i> Reader<'i> {
             LineKind::Text(line) => line,
         };
         if let Some(section) = section_header(line) {
+            self.flush_pending();
             self.section = Some(section);
             self.histogram = None;
             self.headers_seen += 1;
             return;
         }
         let lower_is = |text: &str| line.eq_ignore_ascii_case(text);
-        if lower_is("ICMP input histogram:") {
-            self.histogram = Some(Histogram::Input);
+        if lower_is("ICMP input histogram:") || lower_is("ICMP output histogram:") {
+            self.flush_pending();
+            self.histogram = Some(if lower_is("ICMP input histogram:") {
+                Histogram::Input
+            } else {
+                Histogram::Output
+            });
             return;
         }
-        if lower_is("ICMP output histogram:") {
-            self.histogram = Some(Histogram::Output);
-            return;
+        match self.interpret(number, line) {
+            Ok(()) => self.flush_pending(),
+            Err(_) if super::spec::parse_date_output(line).is_some() => {
+                // `date` output next to the paste: its time is read by the caller.
+                self.flush_pending();
+            }
+            Err(reason) => {
+                // A line a chat tool wrapped: the previous line not understood, and this one
+                // not alone, may be one line together.
+                if let Some(pending) = self.pending.take() {
+                    let joined = format!("{} {line}", pending.text);
+                    if self.interpret(pending.line, &joined).is_ok() {
+                        return;
+                    }
+                    self.skipped
+                        .push(pending.line, pending.reason, &pending.text);
+                }
+                self.pending = Some(Pending {
+                    line: number,
+                    text: line.to_string(),
+                    reason,
+                });
+            }
         }
+    }
+
+    /// Records the line held back for joining as skipped.
+    fn flush_pending(&mut self) {
+        if let Some(pending) = self.pending.take() {
+            self.skipped
+                .push(pending.line, pending.reason, &pending.text);
+        }
+    }
+
+    /// Reads one phrase or raw line and records its counter.
+    fn interpret(&mut self, number: usize, line: &str) -> Result<(), &'static str> {
         let mut buf = std::mem::take(&mut self.buf);
         let index = self.index;
         let matched = index.lookup(line, &mut buf);
-        match matched {
+        let result = match matched {
             Some(m) => {
                 let (id, reading) = self.choose(m.candidates);
                 if let Some(note) = reading {
                     self.note_reading(&buf, note, number);
                 }
                 match index.counter(id) {
-                    Some(c) => self.push(number, Some(id), &c.name, &c.section, m.value),
-                    None => self.skipped.push(number, "phrase without counter", raw),
+                    Some(c) => {
+                        self.push(number, Some(id), &c.name, &c.section, m.value);
+                        Ok(())
+                    }
+                    None => Err("phrase without counter"),
                 }
             }
-            None => match self.raw_line(line) {
-                Ok((name, section, value)) => {
-                    let id = index.id_of(&name);
-                    self.push(number, id, &name, &section, value)
-                }
-                Err(reason) => self.skipped.push(number, reason, raw),
-            },
-        }
+            None => self.raw_line(line).map(|(name, section, value)| {
+                let id = index.id_of(&name);
+                self.push(number, id, &name, &section, value);
+            }),
+        };
         self.buf = buf;
+        result
     }
 
     /// A raw `Name: value` line (net-tools' fallback for fields it has no phrase for).
@@ -336,8 +388,9 @@ impl<'i> Reader<'i> {
         )
     }
 
-    fn note_reading(&mut self, key: &str, note: String, line: usize) {
-        if self.readings.iter().any(|(k, _)| k == key) || self.readings.len() >= 32 {
+    fn note_reading(&mut self, key: &[u8], note: String, line: usize) {
+        let key = String::from_utf8_lossy(key);
+        if self.readings.iter().any(|(k, _)| *k == key) || self.readings.len() >= 32 {
             return;
         }
         let phrase = key.replace("{n}", "N");
@@ -401,7 +454,8 @@ impl<'i> Reader<'i> {
         self.block_has_counters = true;
     }
 
-    fn finish(self) -> Parsed {
+    fn finish(mut self) -> Parsed {
+        self.flush_pending();
         let mut notes = Vec::new();
         if self.block_starts.len() > 1 {
             let mut starts: Vec<String> = self
@@ -427,6 +481,16 @@ impl<'i> Reader<'i> {
                     .to_string(),
             );
         }
+        if self.headers_seen > 0
+            && self.skipped.count > 5
+            && self.skipped.count > self.counters.len()
+        {
+            notes.push(
+                "most lines under the section headers were not understood: if the output is \
+                 translated, re-run netstat with LC_ALL=C (net-tools translates its phrases)"
+                    .to_string(),
+            );
+        }
         if self.grep {
             notes.push(
                 "the paste was filtered with grep: counters not shown are unknown, not zero"
@@ -444,14 +508,16 @@ impl<'i> Reader<'i> {
 }
 
 /// How many lines of a sample look like netstat -s output (for format detection).
-pub fn score(lines: &[&str], index: &PhraseIndex) -> usize {
-    let mut buf = String::new();
+/// Without an index, phrase lines are not looked up (a cheap first pass: headers and raw
+/// lines often decide alone).
+pub fn score(lines: &[&str], index: Option<&PhraseIndex>) -> usize {
+    let mut buf = Vec::new();
     let mut score = 0;
     for line in lines {
         if section_header(line).is_some()
             || line.eq_ignore_ascii_case("ICMP input histogram:")
             || line.eq_ignore_ascii_case("ICMP output histogram:")
-            || index.lookup(line, &mut buf).is_some()
+            || index.is_some_and(|index| index.lookup(line, &mut buf).is_some())
         {
             score += 2;
         } else if is_raw_line(line) {

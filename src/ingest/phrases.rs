@@ -72,7 +72,7 @@ impl Hasher for Fnv1a {
     }
 }
 
-type PhraseMap = HashMap<String, Vec<u32>, BuildHasherDefault<Fnv1a>>;
+type PhraseMap = HashMap<Vec<u8>, Vec<u32>, BuildHasherDefault<Fnv1a>>;
 
 /// The compiled index.
 #[derive(Debug, Default)]
@@ -89,7 +89,7 @@ impl PhraseIndex {
     /// Builds an index over the given counters.
     pub fn new<'a>(sources: impl IntoIterator<Item = PhraseSource<'a>>) -> Self {
         let mut index = PhraseIndex::default();
-        let mut key = String::new();
+        let mut key = Vec::new();
         for source in sources {
             let id = index.counters.len() as u32;
             index.counters.push(PhraseCounter {
@@ -177,24 +177,26 @@ impl PhraseIndex {
 
     /// Looks a line up: tries each free-standing run of digits as the number. `buf` is reused
     /// between calls to avoid allocation.
-    pub fn lookup(&self, line: &str, buf: &mut String) -> Option<PhraseMatch<'_>> {
+    pub fn lookup(&self, line: &str, buf: &mut Vec<u8>) -> Option<PhraseMatch<'_>> {
         if self.by_phrase.is_empty() {
             return None;
         }
         let bytes = line.as_bytes();
+        let digit_at = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_digit);
+        let word_at = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_alphanumeric);
         let mut i = 0;
         while i < bytes.len() {
-            if !bytes[i].is_ascii_digit() {
+            if !digit_at(i) {
                 i += 1;
                 continue;
             }
             let start = i;
-            while i < bytes.len() && bytes[i].is_ascii_digit() {
+            while digit_at(i) {
                 i += 1;
             }
             let end = i;
-            let free_before = start == 0 || !bytes[start - 1].is_ascii_alphanumeric();
-            let free_after = end == bytes.len() || !bytes[end].is_ascii_alphanumeric();
+            let free_before = start == 0 || !word_at(start - 1);
+            let free_after = !word_at(end);
             if !(free_before && free_after) {
                 continue;
             }
@@ -204,7 +206,7 @@ impl PhraseIndex {
                 continue;
             };
             build_key(before, after, buf);
-            if let Some(ids) = self.by_phrase.get(buf.as_str()) {
+            if let Some(ids) = self.by_phrase.get(buf.as_slice()) {
                 let value = parse_number(number)?;
                 return Some(PhraseMatch {
                     candidates: ids,
@@ -232,7 +234,7 @@ pub fn parse_number(digits: &str) -> Option<CounterValue> {
 }
 
 /// Appends `text` lower-cased with whitespace runs collapsed to one space and the ends trimmed.
-fn push_normalised(text: &str, out: &mut String) {
+fn push_normalised(text: &str, out: &mut Vec<u8>) {
     let mut pending_space = false;
     let start_len = out.len();
     if text.is_ascii() {
@@ -242,51 +244,52 @@ fn push_normalised(text: &str, out: &mut String) {
                 continue;
             }
             if pending_space {
-                out.push(' ');
+                out.push(b' ');
                 pending_space = false;
             }
-            out.push(char::from(b.to_ascii_lowercase()));
+            out.push(b.to_ascii_lowercase());
         }
         return;
     }
+    let mut utf8 = [0u8; 4];
     for c in text.chars() {
         if super::clean::is_space(c) {
             pending_space = out.len() > start_len;
             continue;
         }
         if pending_space {
-            out.push(' ');
+            out.push(b' ');
             pending_space = false;
         }
-        out.push(c.to_ascii_lowercase());
+        out.extend_from_slice(c.to_ascii_lowercase().encode_utf8(&mut utf8).as_bytes());
     }
 }
 
 /// The key of a phrase split around its number: normalised text with ` {n} ` in between
 /// (spaces around the number always, so `echo requests:12` and `echo requests: 12` agree).
-fn build_key(before: &str, after: &str, out: &mut String) {
+fn build_key(before: &str, after: &str, out: &mut Vec<u8>) {
     out.clear();
     push_normalised(before, out);
     if !out.is_empty() {
-        out.push(' ');
+        out.push(b' ');
     }
-    out.push_str("{n}");
+    out.extend_from_slice(b"{n}");
     if !after.trim_matches(super::clean::is_space).is_empty() {
-        out.push(' ');
+        out.push(b' ');
     }
     push_normalised(after, out);
     finish_key(out);
 }
 
 /// Drops a trailing full stop (older net-tools ended some lines with one).
-fn finish_key(key: &mut String) {
-    while key.ends_with('.') || key.ends_with(' ') {
+fn finish_key(key: &mut Vec<u8>) {
+    while matches!(key.last(), Some(b'.' | b' ')) {
         key.pop();
     }
 }
 
 /// The key of a knowledge-base phrase; false when it has no number placeholder.
-fn phrase_key(phrase: &str, key: &mut String) -> bool {
+fn phrase_key(phrase: &str, key: &mut Vec<u8>) -> bool {
     let phrase = phrase
         .replace("%llu", "{n}")
         .replace("%lu", "{n}")
@@ -335,7 +338,7 @@ mod tests {
     #[test]
     fn matches_number_anywhere() {
         let index = index();
-        let mut buf = String::new();
+        let mut buf = Vec::new();
         let m = index.lookup("35544811584 SYNs to LISTEN sockets dropped", &mut buf);
         assert_eq!(m.map(|m| m.value), Some(35_544_811_584));
         let m = index.lookup("  QUICK ack  mode was activated 7 times.", &mut buf);

@@ -151,6 +151,84 @@ pub fn parse_time(text: &str) -> Option<f64> {
     Some(seconds - offset as f64)
 }
 
+/// Reads a line printed by `date` (the C locale's `Mon May  1 10:00:00 UTC 2024`, with or
+/// without AM/PM; `date -R`'s `Wed, 01 May 2024 10:00:00 +0000`; `date -Is`'s ISO form).
+/// Returns seconds since the epoch and whether the zone was understood: a named zone other than
+/// UTC/GMT is taken as UTC (differences between two such lines stay exact).
+pub fn parse_date_output(line: &str) -> Option<(f64, bool)> {
+    let line = line.trim();
+    // Every form has hours, minutes and seconds: two colons at least.
+    if line.len() > 64 || line.bytes().filter(|b| *b == b':').count() < 2 {
+        return None;
+    }
+    if let Some(t) = parse_time(line).filter(|_| line.contains('-') && line.contains(':')) {
+        return Some((t, true));
+    }
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    let (mut month, mut day, mut year, mut clock) = (None, None, None, None);
+    let mut pm: Option<bool> = None;
+    let mut offset = 0i64;
+    let mut zone_known = true;
+    let mut seen_weekday = false;
+    for token in line.split_whitespace() {
+        let token = token.trim_end_matches(',');
+        let lower = token.to_ascii_lowercase();
+        if token.len() >= 3 && token.bytes().all(|b| b.is_ascii_alphabetic()) {
+            let prefix = lower.get(..3).unwrap_or("");
+            if month.is_none()
+                && let Some(m) = MONTHS.iter().position(|m| *m == prefix)
+            {
+                month = Some(m as u32 + 1);
+            } else if !seen_weekday && DAYS.contains(&prefix) {
+                seen_weekday = true;
+            } else if lower == "utc" || lower == "gmt" {
+            } else if token.len() <= 5 && token.bytes().all(|b| b.is_ascii_uppercase()) {
+                zone_known = false; // CEST, PDT ...: taken as UTC
+            } else {
+                return None;
+            }
+        } else if lower == "am" || lower == "pm" {
+            pm = Some(lower == "pm");
+        } else if token.contains(':') {
+            let mut parts = token.split(':');
+            let h: u32 = parts.next()?.parse().ok()?;
+            let m: u32 = parts.next()?.parse().ok()?;
+            let s: u32 = parts.next().unwrap_or("0").parse().ok()?;
+            if parts.next().is_some() || h > 23 || m > 59 || s > 60 {
+                return None;
+            }
+            clock = Some((h, m, s));
+        } else if (token.starts_with('+') || token.starts_with('-')) && token.len() == 5 {
+            let sign = if token.starts_with('-') { -1 } else { 1 };
+            let hh = digits(token.as_bytes(), 1, 2)?;
+            let mm = digits(token.as_bytes(), 3, 2)?;
+            offset = sign * i64::from(hh * 3600 + mm * 60);
+        } else if token.len() == 4 && token.bytes().all(|b| b.is_ascii_digit()) {
+            year = Some(token.parse::<u32>().ok()?);
+        } else if token.len() <= 2 && token.bytes().all(|b| b.is_ascii_digit()) {
+            day = Some(token.parse::<u32>().ok()?);
+        } else {
+            return None;
+        }
+    }
+    let (month, day, year, (mut hour, minute, second)) = (month?, day?, year?, clock?);
+    match pm {
+        Some(true) if hour < 12 => hour += 12,
+        Some(false) if hour == 12 => hour = 0,
+        _ => {}
+    }
+    if !(1970..=9999).contains(&year) || !(1..=days_in_month(year, month)).contains(&day) {
+        return None;
+    }
+    let seconds = days_from_civil(year, month, day) * 86_400
+        + i64::from(hour * 3600 + minute * 60 + second)
+        - offset;
+    Some((seconds as f64, zone_known))
+}
+
 /// `count` ASCII digits at `start` as a number.
 fn digits(bytes: &[u8], start: usize, count: usize) -> Option<u32> {
     let slice = bytes.get(start..start + count)?;
@@ -234,6 +312,22 @@ mod tests {
         assert_eq!(parse_time("2024-05-01T25:00"), None);
         assert_eq!(parse_time("host"), None);
         assert_eq!(format_time(1_714_557_600.0), "2024-05-01T10:00:00Z");
+    }
+
+    #[test]
+    fn reads_date_output() {
+        let t = Some((1_714_557_600.0, true));
+        assert_eq!(parse_date_output("Wed May  1 10:00:00 UTC 2024"), t);
+        assert_eq!(parse_date_output("Wed May  1 10:00:00 AM UTC 2024"), t);
+        assert_eq!(parse_date_output("Wed, 01 May 2024 12:00:00 +0200"), t);
+        assert_eq!(parse_date_output("2024-05-01T10:00:00+00:00"), t);
+        assert_eq!(
+            parse_date_output("Wed May  1 10:00:00 CEST 2024"),
+            Some((1_714_557_600.0, false))
+        );
+        assert_eq!(parse_date_output("12 resets sent"), None);
+        assert_eq!(parse_date_output("May the force be with you 2024"), None);
+        assert_eq!(parse_date_output("TCPTimeouts: 2"), None);
     }
 
     #[test]

@@ -48,12 +48,15 @@ pub fn parse_name_value(text: &str, index: &PhraseIndex) -> Parsed {
     let mut parsed = Parsed::default();
     let mut seen = std::collections::HashMap::new();
     let mut rate_column = false;
+    let mut nstat_mode_known = false;
+    let mut saw_kernel_header = false;
     for (number, raw) in text.lines().enumerate() {
         let number = number + 1;
         let line = match clean::classify(raw) {
             LineKind::Blank => continue,
             LineKind::Prompt { command } => {
                 let hints = clean::command_hints(command);
+                nstat_mode_known |= hints.nstat_all || hints.nstat_delta;
                 if hints.nstat_delta {
                     parsed.notes.push(format!(
                         "line {number}: `{command}` without -a prints increases since the \
@@ -65,7 +68,11 @@ pub fn parse_name_value(text: &str, index: &PhraseIndex) -> Parsed {
             LineKind::Text(line) => line,
         };
         if line.starts_with('#') {
+            saw_kernel_header |= line.starts_with("#kernel");
             continue; // `#kernel`
+        }
+        if super::spec::parse_date_output(line).is_some() {
+            continue; // `date` output next to the paste: its time is read by the caller
         }
         let mut words = line.split_whitespace();
         let (Some(name), Some(value)) = (words.next(), words.next()) else {
@@ -91,6 +98,14 @@ pub fn parse_name_value(text: &str, index: &PhraseIndex) -> Parsed {
             continue;
         };
         push_counter(&mut parsed, &mut seen, name.to_string(), section, value);
+    }
+    if saw_kernel_header && !nstat_mode_known {
+        parsed.notes.push(
+            "nstat output without its command line: values are lifetime totals if nstat ran \
+             with -a (or for the first time), otherwise increases since its previous run; read \
+             as totals"
+                .to_string(),
+        );
     }
     if rate_column {
         parsed.notes.push(

@@ -19,15 +19,27 @@ pub fn tcp_retransmits(window: &Window) -> RuleOutcome {
     if !retrans.present() || !out.present() {
         return RuleOutcome::missing("TcpRetransSegs and TcpOutSegs (not in the data)");
     }
-    // Enough traffic to make a share meaningful, then 2% (warning) and 10% (critical).
+    // RetransSegs includes SYN and SYN-ACK retransmissions (TCPSynRetrans): handshakes are
+    // judged apart, so the share counts data retransmissions only, which is what loss on
+    // the path shows up as. Enough traffic to make a share meaningful, then 2% (warning)
+    // and 10% (critical).
+    let data_retrans = |r: i128, s: Option<i128>| (r - s.unwrap_or(0)).max(0);
     let ratio_now = match (retrans.delta(), out.delta()) {
-        (Some(r), Some(o)) if o >= 1000 && r >= 50 => Some(r as f64 / o as f64),
+        (Some(r), Some(o)) if o >= 1000 && data_retrans(r, syn.delta()) >= 50 => {
+            Some(data_retrans(r, syn.delta()) as f64 / o as f64)
+        }
         _ => None,
     };
     let ratio_ever = match (retrans.total, out.total) {
-        (Some(r), Some(o)) if o >= 1_000_000 => Some(r as f64 / o as f64),
+        (Some(r), Some(o)) if o >= 1_000_000 => Some(data_retrans(r, syn.total) as f64 / o as f64),
         _ => None,
     };
+    // SYNs retransmitted while a listener on this host drops SYNs in the same window are
+    // most likely this host's own clients knocking on its own full queue: the listen rules
+    // name that cause, so the handshake part is only context here.
+    let local_listen_drops = ["TcpExtListenDrops", "TcpExtTCPReqQFullDrop"]
+        .iter()
+        .any(|name| window.counter(name).delta().is_some_and(|d| d > 0));
     let judge_ratio = |ratio: f64| {
         if ratio >= 0.10 {
             Some(Severity::Critical)
@@ -43,7 +55,14 @@ pub fn tcp_retransmits(window: &Window) -> RuleOutcome {
         warning_per_s: 1.0,
         critical_per_s: None,
     }
-    .judge(&syn);
+    .judge(&syn)
+    .map(|s| {
+        if local_listen_drops {
+            Severity::Info
+        } else {
+            s
+        }
+    });
     severity = severity.max(syn_severity);
     if severity.is_none() && ratio_ever.and_then(judge_ratio).is_some() {
         severity = Some(Severity::Info);
@@ -54,23 +73,23 @@ pub fn tcp_retransmits(window: &Window) -> RuleOutcome {
     let mut summary = String::new();
     match ratio_now {
         Some(r) => summary.push_str(&format!(
-            "{:.1}% of sent segments were retransmissions {} ({} of {}).",
+            "{:.1}% of sent segments were data retransmissions {} ({} of {}).",
             r * 100.0,
             super::support::window_words(window),
-            thousands(retrans.delta_or_zero()),
+            thousands(data_retrans(retrans.delta_or_zero(), syn.delta())),
             thousands(out.delta_or_zero())
         )),
         None => {
             if let Some(r) = ratio_ever {
                 summary.push_str(&format!(
-                    "{} {:.1}% of sent segments were retransmissions ({} of {}).",
+                    "{} {:.1}% of sent segments were data retransmissions ({} of {}).",
                     if window.lifetime_words() == "since boot" {
                         "Since boot"
                     } else {
                         "In total"
                     },
                     r * 100.0,
-                    thousands(retrans.total_or_zero()),
+                    thousands(data_retrans(retrans.total_or_zero(), syn.total)),
                     thousands(out.total_or_zero())
                 ));
                 if window.has_two_samples() {
@@ -112,6 +131,13 @@ pub fn tcp_retransmits(window: &Window) -> RuleOutcome {
         ratio_now.or(ratio_ever).unwrap_or(0.0) * 1000.0,
     );
     finding.caveats.extend(lifetime_caveat(window));
+    if local_listen_drops && syn_severity.is_some() {
+        finding.caveats.push(
+            "A listener on this host dropped SYNs in the same window: the SYN retransmissions \
+             are likely its own clients retrying (see the listen findings), not loss on the path."
+                .to_string(),
+        );
+    }
     RuleOutcome::one(finding)
 }
 
