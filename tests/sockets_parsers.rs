@@ -316,7 +316,7 @@ proptest! {
         reserved in proptest::collection::vec(any::<(u16, u16)>(), 0..4),
         somaxconn in any::<Option<u64>>(),
     ) {
-        let options = ViewOptions { states, port: None, top, backlog_known: true };
+        let options = ViewOptions { states, port: None, top, backlog_known: true, ephemeral_range: None };
         let mut view = netdoctor::collect::sockdiag::view::build_view(&sockets, "sock_diag", &options);
         view.somaxconn = somaxconn;
         view.ip_local_port_range = Some(range);

@@ -64,7 +64,7 @@ pub fn run(args: SocketsArgs) -> anyhow::Result<i32> {
             states,
             port: args.port,
             top: args.top,
-            backlog_known: true,
+            ..ViewOptions::default()
         },
         owners: !args.no_process,
     };

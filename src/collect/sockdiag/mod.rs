@@ -154,11 +154,20 @@ pub fn collect_socket_view(
     options: &CollectOptions,
 ) -> Result<SocketView, SocketsError> {
     let netlink_sees_target = paths.live && paths.note.is_none();
+    // The ephemeral range first: port use counts only ports taken from it.
+    let view_options = ViewOptions {
+        ephemeral_range: sysctl::root_of(paths).and_then(|root| {
+            sysctl::read_live(&root, "net.ipv4.ip_local_port_range")
+                .ok()
+                .and_then(|text| parse_port_range(&text).ok())
+        }),
+        ..options.view
+    };
     let mut view = if netlink_sees_target {
-        match collect_live_netlink(&options.view) {
+        match collect_live_netlink(&view_options) {
             Ok(view) => view,
             Err(netlink_error) => {
-                let mut view = collect_from_proc(&paths.net_dir, &options.view)?;
+                let mut view = collect_from_proc(&paths.net_dir, &view_options)?;
                 view.notes.insert(
                     0,
                     format!(
@@ -170,7 +179,7 @@ pub fn collect_socket_view(
             }
         }
     } else {
-        let mut view = collect_from_proc(&paths.net_dir, &options.view)?;
+        let mut view = collect_from_proc(&paths.net_dir, &view_options)?;
         if let Some(status) = &paths.note {
             view.notes.insert(
                 0,

@@ -23,6 +23,10 @@ pub struct ViewOptions {
     /// True when the backlog column of listeners is meaningful (netlink), false for
     /// /proc/net/tcp where it is not shown.
     pub backlog_known: bool,
+    /// net.ipv4.ip_local_port_range when known: only connections whose local port lies in
+    /// it take a port from the ephemeral pool (a port bound explicitly, or left from a wider
+    /// range set earlier, does not).
+    pub ephemeral_range: Option<(u16, u16)>,
 }
 
 impl Default for ViewOptions {
@@ -32,6 +36,7 @@ impl Default for ViewOptions {
             port: None,
             top: 10,
             backlog_known: true,
+            ephemeral_range: None,
         }
     }
 }
@@ -145,7 +150,8 @@ pub fn build_view(sockets: &[TcpSocket], method: &str, options: &ViewOptions) ->
         }
     });
     view.local_addresses = top_groups(locals, options.top, |a| a.to_string());
-    let (usage, distinct) = port_usage(&connections, &serving, options.top);
+    let (usage, distinct) =
+        port_usage(&connections, &serving, options.ephemeral_range, options.top);
     view.port_usage = usage;
     view.port_usage_total = distinct;
     if !options.backlog_known && !view.listeners.is_empty() {
@@ -283,14 +289,22 @@ impl ServingPorts {
 /// outgoing when its local port is not one a listener serves on that address (or on the
 /// wildcard): accepted connections share the listener's port, outgoing ones use an
 /// ephemeral port. TIME_WAIT sockets count: they still hold the port for that destination.
+/// When the ephemeral range is known, a local port outside it is not counted: it was not
+/// taken from the pool that runs out.
 fn port_usage(
     connections: &[&TcpSocket],
     serving: &ServingPorts,
+    ephemeral_range: Option<(u16, u16)>,
     top: usize,
 ) -> (Vec<PortUsage>, u64) {
     let mut usage: HashMap<(IpAddr, SocketAddr), u64> = HashMap::new();
     for c in connections {
         if serving.accepts(c) {
+            continue;
+        }
+        if let Some((low, high)) = ephemeral_range
+            && !(low..=high).contains(&c.local.port())
+        {
             continue;
         }
         *usage.entry((c.local.ip(), c.remote)).or_default() += 1;
@@ -387,6 +401,15 @@ mod tests {
         assert_eq!(view.destinations[0].key, "10.0.0.5:443");
         assert_eq!(view.destinations[0].time_wait, 1);
         assert_eq!(view.destinations[1].key, "10.0.0.9 (incoming)");
+
+        // Port 40001 lies outside a range narrowed to 40000..=40000 (set after it was
+        // taken, or bound explicitly): it does not use up the pool that runs out.
+        let narrowed = ViewOptions {
+            ephemeral_range: Some((40000, 40000)),
+            ..ViewOptions::default()
+        };
+        let view = build_view(&sockets, "sock_diag", &narrowed);
+        assert_eq!(view.port_usage[0].in_use, 1);
     }
 
     #[test]
