@@ -453,3 +453,28 @@ fn external_node_exporter_tree() {
     assert_eq!(max["configured"].as_str(), Some(expected.trim()));
     assert!(doc["findings"].as_array().unwrap().is_empty(), "{doc:#}");
 }
+
+#[test]
+fn a_bare_name_selects_the_key_and_no_match_is_an_error() {
+    let bin = env!("CARGO_BIN_EXE_netdoctor");
+    let out = std::process::Command::new(bin)
+        .args(["sysctl", "somaxconn", "--json"])
+        .output()
+        .expect("run netdoctor");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let keys = doc["keys"].as_array().expect("keys");
+    assert!(
+        keys.iter().all(|k| k["key"] == "net.core.somaxconn"),
+        "{keys:?}"
+    );
+    assert_eq!(keys.len(), 1);
+    assert!(keys[0]["note"].is_string(), "the KB's one-line note");
+
+    let out = std::process::Command::new(bin)
+        .args(["sysctl", "no_such_sysctl_key"])
+        .output()
+        .expect("run netdoctor");
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no key matches no_such_sysctl_key"));
+}

@@ -60,6 +60,14 @@ pub fn run(args: SysctlArgs) -> anyhow::Result<i32> {
         .into_iter()
         .filter(|row| matches_any(&args.patterns, &row.key.key))
         .collect();
+    if rows.is_empty() && !args.patterns.is_empty() {
+        anyhow::bail!(
+            "no key matches {}: netdoctor reads the keys its knowledge base describes and every \
+             key a configuration file sets (`netdoctor explain KEY` lists near names; \
+             `sysctl KEY` shows any other key)",
+            args.patterns.join(" ")
+        );
+    }
     let findings = evaluation
         .findings
         .into_iter()
@@ -163,7 +171,8 @@ fn from_pastes(source: &SourceArgs) -> anyhow::Result<Snapshot> {
 }
 
 /// True when no pattern was given, or a pattern names the key: exactly, as a prefix ending at
-/// a dot, or as a glob over the whole dotted key.
+/// a dot, as a glob over the whole dotted key, or (a bare name such as `somaxconn`) as the
+/// key's last component.
 fn matches_any(patterns: &[String], key: &str) -> bool {
     patterns.is_empty()
         || patterns.iter().any(|p| {
@@ -177,6 +186,7 @@ fn matches_any(patterns: &[String], key: &str) -> bool {
                     || key
                         .strip_prefix(p.as_str())
                         .is_some_and(|r| r.starts_with('.'))
+                    || (!p.contains('.') && key.rsplit('.').next() == Some(p.as_str()))
             }
         })
 }

@@ -44,6 +44,8 @@ struct KeyJson<'a> {
     overrides: Vec<OverrideJson<'a>>,
     default: Option<&'a str>,
     unit: Option<&'a str>,
+    /// What the key controls, in one line (from the knowledge base), when it has an entry.
+    note: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     ignore_failure: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -114,6 +116,7 @@ pub fn json(report: &SysctlReport) -> Result<String, serde_json::Error> {
                     .collect(),
                 default: row.default.as_deref(),
                 unit: row.unit,
+                note: crate::kb::sysctl(&k.key).map(|entry| entry.summary),
                 ignore_failure: k
                     .configured
                     .as_ref()
