@@ -30,3 +30,16 @@ pub enum Target {
     /// A captured directory tree holding proc/net/... and proc/sys/...
     Root(PathBuf),
 }
+
+/// An error and every cause under it, joined with ": " ("cannot read /x: Permission denied"),
+/// for the one-line reasons a `missing` source carries.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
+}

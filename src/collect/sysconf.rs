@@ -605,7 +605,7 @@ pub enum FromError {
     NoSuchFile(String),
     #[error("--from {path}: {reason}")]
     Unreadable { path: String, reason: String },
-    #[error("reading standard input: {0}")]
+    #[error("reading standard input")]
     Stdin(#[source] io::Error),
 }
 

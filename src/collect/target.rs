@@ -105,7 +105,7 @@ pub enum TargetError {
          (CAP_SYS_ADMIN); {hint}"
     )]
     Permission { what: String, hint: String },
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Io {
         path: String,
         source: std::io::Error,

@@ -51,7 +51,7 @@ pub enum IngestError {
     NoFiles,
     #[error("standard input (`-`) can be given only once")]
     StdinTwice,
-    #[error("cannot read {file}: {source}")]
+    #[error("cannot read {file}")]
     Io {
         file: String,
         #[source]

@@ -34,7 +34,7 @@ pub enum LabError {
     },
     #[error("unknown scenario {0:?}; `netdoctor lab list` shows them all")]
     UnknownScenario(String),
-    #[error("could not start {program}: {source}")]
+    #[error("could not start {program}")]
     Spawn {
         program: String,
         source: std::io::Error,

@@ -601,7 +601,7 @@ pub fn clean(all: bool) -> Result<CleanReport, LabError> {
         }
         match netns::remove_namespace(&name) {
             Ok(()) => report.removed.push(name),
-            Err(e) => report.failed.push((name, e.to_string())),
+            Err(e) => report.failed.push((name, crate::collect::error_chain(&e))),
         }
     }
     Ok(report)

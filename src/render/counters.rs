@@ -160,15 +160,47 @@ pub fn human(view: &CountersView, style: Style) -> String {
         )));
         out.push('\n');
     }
+    // The first few skipped lines of each source, then a count: a broken 10 MB file must not
+    // bury the table. (The text is already escaped by `Skipped::new`.)
+    let mut shown: Vec<(&str, usize)> = Vec::new();
+    let mut hidden: Vec<(&str, usize)> = Vec::new();
     for s in &view.skipped {
+        let source = s.source.as_str();
+        let count = match shown.iter_mut().find(|(name, _)| *name == source) {
+            Some((_, n)) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                shown.push((source, 1));
+                1
+            }
+        };
+        if count > SKIPPED_SHOWN_PER_SOURCE {
+            match hidden.iter_mut().find(|(name, _)| *name == source) {
+                Some((_, n)) => *n += 1,
+                None => hidden.push((source, 1)),
+            }
+            continue;
+        }
         out.push_str(&style.yellow(&format!(
-            "skipped in {} line {}: {} ({:?})",
+            "skipped in {} line {}: {} (\"{}\")",
             s.source, s.skipped.line, s.skipped.reason, s.skipped.text
+        )));
+        out.push('\n');
+    }
+    for (source, n) in hidden {
+        out.push_str(&style.yellow(&format!(
+            "skipped in {source}: {} more line(s) not shown (--json lists them all)",
+            thousands(n as i128)
         )));
         out.push('\n');
     }
     out
 }
+
+/// How many skipped lines of one source the human output lists before it only counts them.
+const SKIPPED_SHOWN_PER_SOURCE: usize = 5;
 
 /// The `netdoctor.counters/v1` document as pretty JSON text (keys in a fixed order).
 pub fn json(view: &CountersView) -> String {
@@ -338,6 +370,28 @@ mod tests {
             unavailable: vec![],
             skipped: vec![],
         }
+    }
+
+    #[test]
+    fn skipped_lines_are_listed_a_few_per_source_then_counted() {
+        let mut v = view(None);
+        v.skipped = (1..=12)
+            .map(|line| SkippedPart {
+                source: "softnet_stat".into(),
+                skipped: Skipped::new(line, "not hex", "\u{0}zz"),
+            })
+            .collect();
+        let text = human(&v, Style::plain());
+        assert_eq!(
+            text.matches("skipped in softnet_stat line").count(),
+            5,
+            "{text}"
+        );
+        assert!(
+            text.contains("skipped in softnet_stat: 7 more line(s) not shown"),
+            "{text}"
+        );
+        assert!(!text.contains("\\\\u"), "escaped once, not twice: {text}");
     }
 
     #[test]

@@ -55,13 +55,13 @@ pub struct TcpSocket {
 /// Why socket state could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum SocketsError {
-    #[error("sock_diag netlink socket: {0}")]
+    #[error("sock_diag netlink socket")]
     Netlink(#[source] std::io::Error),
-    #[error("sock_diag reply: {0}")]
+    #[error("sock_diag reply")]
     Reply(#[from] reply::ReplyError),
     #[error("sock_diag dump ended without NLMSG_DONE")]
     Unfinished,
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Read {
         path: String,
         #[source]
@@ -171,7 +171,8 @@ pub fn collect_socket_view(
                 view.notes.insert(
                     0,
                     format!(
-                        "sock_diag unavailable ({netlink_error}); read {}/tcp instead",
+                        "sock_diag unavailable ({}); read {}/tcp instead",
+                        crate::collect::error_chain(&netlink_error),
                         paths.net_dir.display()
                     ),
                 );
@@ -239,7 +240,11 @@ pub fn collect_for_snapshot(
         }
         Err(error) => (
             None,
-            SourceStatus::missing("sock_diag", "NETLINK_SOCK_DIAG", error.to_string()),
+            SourceStatus::missing(
+                "sock_diag",
+                "NETLINK_SOCK_DIAG",
+                crate::collect::error_chain(&error),
+            ),
         ),
     }
 }
