@@ -52,7 +52,17 @@ pub struct CappedRead {
 /// Anything else is refused before it is read (see [`open_regular`]): a FIFO would block the
 /// reader forever and a device such as /dev/zero never ends.
 pub fn read_regular_capped(path: &Path, cap: u64) -> io::Result<CappedRead> {
-    let file = open_regular(path)?;
+    read_capped(open_regular(path)?, cap)
+}
+
+/// Reads at most `cap` bytes of a file of a target: a plain open on the live host (its /proc
+/// is the kernel's own), the regular-file checks of [`open_regular`] in a captured tree.
+pub fn read_target_capped(path: &Path, live: bool, cap: u64) -> io::Result<CappedRead> {
+    read_capped(open_target_file(path, live)?, cap)
+}
+
+/// Reads at most `cap` bytes from an open file, saying whether there was more.
+fn read_capped(file: File, cap: u64) -> io::Result<CappedRead> {
     let mut bytes = Vec::new();
     file.take(cap.saturating_add(1)).read_to_end(&mut bytes)?;
     let limit = usize::try_from(cap).unwrap_or(usize::MAX);

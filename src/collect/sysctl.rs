@@ -68,7 +68,10 @@ pub enum LiveError {
 pub fn read_live(root: &Path, key: &str) -> Result<String, LiveError> {
     let path = sysconf::normalize_key(key).ok_or(LiveError::NoSuchKey)?;
     let fs_path = root.join("proc/sys").join(&path);
-    match read::read_regular_capped(&fs_path, LIVE_VALUE_MAX) {
+    // The live host's /proc/sys is the kernel's own: no file-type checks (they cost a path
+    // walk per key, and `check` reads dozens of keys); a captured tree gets them.
+    let live = root == Path::new("/");
+    match read::read_target_capped(&fs_path, live, LIVE_VALUE_MAX) {
         Ok(read) if read.truncated => Err(LiveError::Other(format!(
             "value longer than {} MiB: not read",
             LIVE_VALUE_MAX >> 20
