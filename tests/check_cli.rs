@@ -364,4 +364,13 @@ fn two_dated_pastes_give_real_rates() {
         .expect("counter evidence");
     assert_eq!(counter["delta"], 5000);
     assert_eq!(counter["per_second"], 1000.0);
+    // Pastes are not a live measurement: no "right now", and both files are named.
+    let summary = finding["summary"].as_str().unwrap_or_default();
+    assert!(summary.contains("between the two pastes"), "{summary}");
+    assert!(!summary.contains("right now"), "{summary}");
+    let source = doc["source"].as_str().unwrap_or_default();
+    assert!(
+        source.contains("first.txt") && source.contains("second.txt"),
+        "{source}"
+    );
 }

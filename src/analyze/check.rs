@@ -156,12 +156,22 @@ pub fn run_check(window: &Window, options: &CheckOptions) -> CheckReport {
     CheckReport {
         schema: CHECK_SCHEMA,
         host: HostSummary::new(&window.after.host, &window.after.origin),
-        source: window.after.origin.describe(),
+        source: describe_source(window),
         window_s: window.elapsed_s(),
         status,
         findings,
         not_evaluated,
         unavailable,
+    }
+}
+
+/// Where the window's data came from: the later sample's origin, and for two samples of
+/// different origins (two dated pastes) both, earlier first.
+fn describe_source(window: &Window) -> String {
+    let after = window.after.origin.describe();
+    match window.before.map(|b| b.origin.describe()) {
+        Some(before) if before != after => format!("{before}, then {after}"),
+        _ => after,
     }
 }
 

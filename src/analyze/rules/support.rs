@@ -119,11 +119,28 @@ pub fn derived_reading(
     }
 }
 
-/// "in the last 5 s" or "between the two samples" (time unknown).
+/// True when the samples are pasted files (dated pastes), not a live measurement: their
+/// window ended whenever the second paste was taken, not now.
+fn from_pastes(window: &Window) -> bool {
+    matches!(window.after.origin, crate::snapshot::Origin::Files { .. })
+}
+
+/// "in the last 5 s", "between the two pastes (60 s apart)", or "between the two samples"
+/// (time unknown).
 pub fn window_words(window: &Window) -> String {
-    match window.elapsed_s() {
-        Some(s) => format!("in the last {}", duration(s)),
-        None => "between the two samples".to_string(),
+    match (window.elapsed_s(), from_pastes(window)) {
+        (Some(s), true) => format!("between the two pastes ({} apart)", duration(s)),
+        (Some(s), false) => format!("in the last {}", duration(s)),
+        (None, _) => "between the two samples".to_string(),
+    }
+}
+
+/// "right now" for a live window; "over that time" for dated pastes.
+fn now_words(window: &Window) -> &'static str {
+    if from_pastes(window) {
+        "over that time"
+    } else {
+        "right now"
     }
 }
 
@@ -140,8 +157,9 @@ pub fn describe(window: &Window, reading: &CounterReading, noun: &str) -> String
         Change::Delta(delta) if delta > 0 => {
             let now = match reading.per_second() {
                 Some(ps) => format!(
-                    "{} right now ({} {noun} {})",
+                    "{} {} ({} {noun} {})",
                     rate(ps),
+                    now_words(window),
                     thousands(delta),
                     window_words(window)
                 ),
