@@ -238,14 +238,22 @@ pub fn collect_for_snapshot(
             let status = SourceStatus::available(&view.method, &path);
             (Some(view), status)
         }
-        Err(error) => (
-            None,
-            SourceStatus::missing(
-                "sock_diag",
-                "NETLINK_SOCK_DIAG",
-                crate::collect::error_chain(&error),
-            ),
-        ),
+        Err(error) => {
+            // Name the source that was actually tried: netlink on the live host, the
+            // /proc/net/tcp files of a captured tree or of a namespace we could not enter.
+            let (name, path) = if paths.live && paths.note.is_none() {
+                ("sock_diag", "NETLINK_SOCK_DIAG".to_string())
+            } else {
+                (
+                    "proc_net_tcp",
+                    paths.net_dir.join("tcp").display().to_string(),
+                )
+            };
+            (
+                None,
+                SourceStatus::missing(name, &path, crate::collect::error_chain(&error)),
+            )
+        }
     }
 }
 

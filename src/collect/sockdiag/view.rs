@@ -165,7 +165,7 @@ pub fn build_view(sockets: &[TcpSocket], method: &str, options: &ViewOptions) ->
         && options.states & TcpState::LISTEN.bit() != 0
     {
         view.notes.push(
-            "SYN-RECV not counted: the listener-only dump does not walk connections \
+            "SYN-RECV not counted: the listener view leaves connections out \
              (run without --listen to count it)"
                 .to_string(),
         );
