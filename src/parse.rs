@@ -1,6 +1,7 @@
 //! Small pure parsers and matchers that several layers share (collect, analyze, cli), kept
 //! here so that none of them has to depend on another's I/O code for a few lines of text
-//! handling: glob(7) matching and the port-setting syntaxes of /proc/sys/net/ipv4.
+//! handling: glob(7) matching, sysctl key forms, and the port-setting syntaxes of
+//! /proc/sys/net/ipv4.
 
 /// glob(7) matching of one path component: `*`, `?`, `[abc]`, `[a-z]`, `[!x]`, `\x`.
 pub fn glob_match(pattern: &str, text: &str) -> bool {
@@ -96,6 +97,29 @@ pub enum PortSettingError {
     LowAboveHigh { low: u16, high: u16 },
     #[error("an empty item between commas")]
     EmptyItem,
+}
+
+/// Swaps the two sysctl separators: a /proc/sys path becomes a dotted key and back
+/// (`net/ipv4/conf/eth0.200/x` ↔ `net.ipv4.conf.eth0/200.x`), as sysctl(8) does.
+pub fn swap_separators(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '.' => '/',
+            '/' => '.',
+            other => other,
+        })
+        .collect()
+}
+
+/// A sysctl key in dotted form, given either form: when its first separator is `/` it is a
+/// path and the separators are swapped (`net/ipv4/tcp_syncookies` → `net.ipv4.tcp_syncookies`);
+/// otherwise it is dotted already (`net.ipv4.conf.eth0/1.rp_filter` stays).
+pub fn dotted_key(key: &str) -> String {
+    if key.chars().find(|c| *c == '.' || *c == '/') == Some('/') {
+        swap_separators(key)
+    } else {
+        key.to_string()
+    }
 }
 
 /// One port: ASCII digits only (no sign, no blanks), at most 65535.

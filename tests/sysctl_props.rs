@@ -14,30 +14,30 @@ use netdoctor::snapshot::{
 };
 use proptest::prelude::*;
 
-/// Every key the rules read, and a few they do not (plain, per interface, module keys).
-const KEYS: &[&str] = &[
-    "net.ipv4.tcp_tw_recycle",
-    "net.ipv4.tcp_tw_reuse",
-    "net.ipv4.tcp_timestamps",
-    "net.ipv4.tcp_syncookies",
-    "net.core.somaxconn",
-    "net.ipv4.tcp_max_syn_backlog",
-    "net.ipv4.tcp_mem",
-    "net.ipv4.udp_mem",
-    "net.ipv4.tcp_rmem",
-    "net.ipv4.tcp_wmem",
-    "net.ipv4.tcp_abort_on_overflow",
-    "net.ipv4.tcp_max_tw_buckets",
-    "net.ipv4.ip_local_port_range",
-    "net.ipv4.conf.all.rp_filter",
-    "net.ipv4.conf.default.rp_filter",
-    "net.ipv4.conf.eth0.rp_filter",
-    "net.ipv4.conf.lo.rp_filter",
+/// Keys the rules do not read (plain, per interface, module keys), besides every one they do.
+const OTHER_KEYS: &[&str] = &[
     "net.ipv4.tcp_abc",
     "net.netfilter.nf_conntrack_max",
     "vm.overcommit_memory",
     "fs.file-max",
 ];
+
+/// Every key the rules read (`collect::sysctl::RULE_KEYS`, an interface pattern spelled out
+/// for all, default, eth0 and lo), then the others.
+fn all_keys() -> Vec<String> {
+    let mut keys = Vec::new();
+    for key in netdoctor::collect::sysctl::RULE_KEYS {
+        if key.contains('*') {
+            for iface in ["all", "default", "eth0", "lo"] {
+                keys.push(key.replace('*', iface));
+            }
+        } else {
+            keys.push((*key).to_string());
+        }
+    }
+    keys.extend(OTHER_KEYS.iter().map(|k| (*k).to_string()));
+    keys
+}
 
 const COUNTERS: &[&str] = &[
     "TcpExtTCPTimeWaitOverflow",
@@ -113,7 +113,8 @@ fn live_missing() -> impl Strategy<Value = Option<String>> {
     ]
 }
 
-fn sysctl_key(name: &'static str) -> impl Strategy<Value = SysctlKey> {
+fn sysctl_key(name: &str) -> impl Strategy<Value = SysctlKey> + use<> {
+    let name = name.to_string();
     (
         proptest::option::of(value()),
         live_missing(),
@@ -124,7 +125,7 @@ fn sysctl_key(name: &'static str) -> impl Strategy<Value = SysctlKey> {
     )
         .prop_map(
             move |(live, live_missing, configured, overrides, glob, mode)| SysctlKey {
-                key: name.to_string(),
+                key: name.clone(),
                 live,
                 live_missing,
                 configured,
@@ -136,7 +137,7 @@ fn sysctl_key(name: &'static str) -> impl Strategy<Value = SysctlKey> {
 }
 
 fn keys() -> impl Strategy<Value = Vec<SysctlKey>> {
-    let per_key: Vec<_> = KEYS
+    let per_key: Vec<_> = all_keys()
         .iter()
         .map(|k| proptest::option::of(sysctl_key(k)))
         .collect();

@@ -224,7 +224,7 @@ pub fn normalize_key(raw: &str) -> Option<String> {
     let raw = raw.trim();
     let first_separator = raw.chars().find(|c| *c == '.' || *c == '/');
     let path: String = if first_separator == Some('.') {
-        swap_separators(raw)
+        crate::parse::swap_separators(raw)
     } else {
         raw.to_string()
     };
@@ -239,22 +239,12 @@ pub fn normalize_key(raw: &str) -> Option<String> {
 
 /// The dotted form of a /proc/sys path (`net/ipv4/conf/eth0.200/x` → `net.ipv4.conf.eth0/200.x`).
 pub fn path_to_dotted(path: &str) -> String {
-    swap_separators(path)
+    crate::parse::swap_separators(path)
 }
 
 /// The /proc/sys path of a dotted key (the inverse of [`path_to_dotted`]).
 pub fn dotted_to_path(key: &str) -> String {
-    swap_separators(key)
-}
-
-fn swap_separators(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '.' => '/',
-            '/' => '.',
-            other => other,
-        })
-        .collect()
+    crate::parse::swap_separators(key)
 }
 
 /// True when a key holds glob(7) pattern characters.

@@ -49,24 +49,11 @@ fn split_assignment(line: &str) -> Option<(bool, String, String)> {
         .split(clean::is_space)
         .filter(|w| !w.is_empty())
         .collect();
-    Some((ignore_failure, dotted_key(key), value.join(" ")))
-}
-
-/// `net/ipv4/tcp_syncookies` → `net.ipv4.tcp_syncookies`; `net.ipv4.conf.eth0/1.rp_filter`
-/// stays (a dot comes first, so the slash belongs to an interface name).
-pub fn dotted_key(key: &str) -> String {
-    let first_separator = key.bytes().find(|b| *b == b'.' || *b == b'/');
-    if first_separator == Some(b'/') {
-        key.chars()
-            .map(|c| match c {
-                '/' => '.',
-                '.' => '/',
-                other => other,
-            })
-            .collect()
-    } else {
-        key.to_string()
-    }
+    Some((
+        ignore_failure,
+        crate::parse::dotted_key(key),
+        value.join(" "),
+    ))
 }
 
 /// Evidence for one reading or the other, from a sample of cleaned lines.

@@ -314,20 +314,7 @@ pub(crate) fn strip_proc_sys(term: &str) -> &str {
 /// the first separator is `/`, slashes become dots and dots (inside interface names such as
 /// `eth0.100`) become slashes.
 pub(crate) fn dotted_key(term: &str) -> String {
-    let key = strip_proc_sys(term).trim_matches('/');
-    let first_separator = key.chars().find(|c| *c == '.' || *c == '/');
-    let key = if first_separator == Some('/') {
-        key.chars()
-            .map(|c| match c {
-                '/' => '.',
-                '.' => '/',
-                other => other,
-            })
-            .collect()
-    } else {
-        key.to_string()
-    };
-    key.to_ascii_lowercase()
+    crate::parse::dotted_key(strip_proc_sys(term).trim_matches('/')).to_ascii_lowercase()
 }
 
 /// Names close to `term`: counter names, fields, sysctl keys and their last components,
