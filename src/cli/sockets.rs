@@ -103,15 +103,10 @@ fn from_pastes(args: &SocketsArgs) -> anyhow::Result<i32> {
     }
     let (snapshot, report) = super::from::load(&args.source)?;
     let Some(mut view) = snapshot.sockets.clone() else {
-        let read: Vec<String> = report
-            .files
-            .iter()
-            .map(|f| format!("{}: {}", f.file, f.format.describe()))
-            .collect();
         bail!(
             "the --from files hold no socket table ({}); give `ss -ltn` or `ss -tan` output, \
              or a netdoctor snapshot",
-            read.join("; ")
+            report.formats_read()
         );
     };
     if let Some(sysctl) = &snapshot.sysctl {

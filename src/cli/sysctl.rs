@@ -149,15 +149,10 @@ fn from_pastes(source: &SourceArgs) -> anyhow::Result<Snapshot> {
         ));
     }
     if pasted.sysctl.is_none() {
-        let read: Vec<String> = report
-            .files
-            .iter()
-            .map(|f| format!("{}: {}", f.file, f.format.describe()))
-            .collect();
         bail!(
             "the --from files hold no sysctl values or configuration ({}); give `sysctl -a` \
              output, a sysctl.conf / sysctl.d file or a netdoctor snapshot",
-            read.join("; ")
+            report.formats_read()
         );
     }
     // Only what concerns sysctl is listed as unavailable (counters are not this command's).

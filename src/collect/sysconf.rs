@@ -442,15 +442,9 @@ pub fn detect_loader(root: &Path) -> LoaderChoice {
 /// /etc/sysctl.d/99-sysctl.conf).
 fn debian_link(root: &Path) -> Option<String> {
     for dir in SYSTEMD_DIRS {
-        let Ok(entries) = fs::read_dir(under_root(root, dir)) else {
+        let Some(names) = conf_names(&under_root(root, dir)) else {
             continue;
         };
-        let mut names: Vec<String> = entries
-            .filter_map(|e| e.ok())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".conf"))
-            .collect();
-        names.sort();
         for name in names {
             let path = format!("{dir}/{name}");
             let is_link = fs::symlink_metadata(under_root(root, &path))
@@ -463,6 +457,19 @@ fn debian_link(root: &Path) -> Option<String> {
         }
     }
     None
+}
+
+/// The `*.conf` names in a directory, sorted as the loaders sort them; None when it cannot
+/// be listed (absent, not a directory, no permission).
+fn conf_names(dir: &Path) -> Option<Vec<String>> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".conf"))
+        .collect();
+    names.sort();
+    Some(names)
 }
 
 /// Loads the configuration of the system under `root` as `loader` would apply it.
@@ -483,15 +490,9 @@ pub fn load_system(root: &Path, loader: LoaderChoice) -> ConfigSet {
             continue;
         }
         seen_dirs.push(canonical);
-        let Ok(entries) = fs::read_dir(&fs_dir) else {
+        let Some(names) = conf_names(&fs_dir) else {
             continue;
         };
-        let mut names: Vec<String> = entries
-            .filter_map(|e| e.ok())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".conf"))
-            .collect();
-        names.sort();
         for name in names {
             candidates.push((name.clone(), format!("{dir}/{name}")));
         }

@@ -156,6 +156,16 @@ impl IngestReport {
     pub fn skipped_lines(&self) -> usize {
         self.files.iter().map(|f| f.skipped_lines).sum()
     }
+
+    /// What each file was read as, for an error that says the data needed is not there:
+    /// "a.txt: netstat -s; b.txt: ss -ltn".
+    pub fn formats_read(&self) -> String {
+        self.files
+            .iter()
+            .map(|f| format!("{}: {}", f.file, f.format.describe()))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
 }
 
 /// Skipped lines: every one counted, the first few kept.

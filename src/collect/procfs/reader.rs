@@ -53,19 +53,10 @@ impl Kind {
         Kind::ConntrackMax,
     ];
 
-    /// The source id recorded in the snapshot.
+    /// The source id recorded in the snapshot: the file's own name ("snmp", "nf_conntrack").
     fn source_name(self) -> &'static str {
-        match self {
-            Kind::Snmp => "snmp",
-            Kind::Netstat => "netstat",
-            Kind::Snmp6 => "snmp6",
-            Kind::Sockstat => "sockstat",
-            Kind::Sockstat6 => "sockstat6",
-            Kind::Softnet => "softnet_stat",
-            Kind::ConntrackStat => "nf_conntrack",
-            Kind::ConntrackCount => "nf_conntrack_count",
-            Kind::ConntrackMax => "nf_conntrack_max",
-        }
+        let path = self.relative_path();
+        path.rsplit('/').next().unwrap_or(path)
     }
 
     /// The path below the net directory or the sys directory.
