@@ -21,7 +21,7 @@ use crate::analyze::window::Window;
 use crate::collect::procfs::Collector;
 use crate::collect::{ProcPaths, Target, enter_target, sockdiag, sysconf, sysctl as live};
 use crate::render::check as render;
-use crate::snapshot::{Snapshot, SourceStatus};
+use crate::snapshot::Snapshot;
 
 /// Seconds between the two samples unless `--interval` says otherwise.
 const DEFAULT_INTERVAL_S: f64 = 5.0;
@@ -184,14 +184,9 @@ fn add_sysctl_view(target: &Target, snapshot: &mut Snapshot) {
         Target::Root(dir) => dir.clone(),
         _ => PathBuf::from("/"),
     };
-    let proc_sys = root.join("proc/sys");
-    let shown = proc_sys.display().to_string();
-    if !proc_sys.is_dir() {
-        snapshot.set_source(SourceStatus::missing(
-            "sysctl",
-            &shown,
-            "no such directory: live values unknown",
-        ));
+    let status = live::proc_sys_status(&root);
+    if !status.is_available() {
+        snapshot.set_source(status);
         return;
     }
     let loader = sysconf::detect_loader(&root);
@@ -216,5 +211,5 @@ fn add_sysctl_view(target: &Target, snapshot: &mut Snapshot) {
         .filter_map(|need| need.strip_prefix("sysctl:"));
     let view = live::build_view_with_keys(&root, &config, live::rule_keys(&root, needed));
     snapshot.sysctl = Some(view);
-    snapshot.set_source(SourceStatus::available("sysctl", &shown));
+    snapshot.set_source(status);
 }

@@ -196,7 +196,7 @@ pub fn collect_view_for(paths: &ProcPaths) -> (Option<SysctlView>, SourceStatus)
 }
 
 /// "sysctl" available at ROOT/proc/sys, or missing when there is no such directory.
-fn proc_sys_status(root: &Path) -> SourceStatus {
+pub fn proc_sys_status(root: &Path) -> SourceStatus {
     let proc_sys = root.join("proc/sys");
     let shown = proc_sys.display().to_string();
     if proc_sys.is_dir() {

@@ -25,8 +25,9 @@ pub fn tcp_retransmits(window: &Window) -> RuleOutcome {
     // and 10% (critical).
     let data_retrans = |r: i128, s: Option<i128>| (r - s.unwrap_or(0)).max(0);
     let ratio_now = match (retrans.delta(), out.delta()) {
-        (Some(r), Some(o)) if o >= 1000 && data_retrans(r, syn.delta()) >= 50 => {
-            Some(data_retrans(r, syn.delta()) as f64 / o as f64)
+        (Some(r), Some(o)) => {
+            let data = data_retrans(r, syn.delta());
+            (o >= 1000 && data >= 50).then(|| data as f64 / o as f64)
         }
         _ => None,
     };
