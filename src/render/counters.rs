@@ -162,39 +162,35 @@ pub fn human(view: &CountersView, style: Style) -> String {
     }
     // The first few skipped lines of each source, then a count: a broken 10 MB file must not
     // bury the table. (The text is already escaped by `Skipped::new`.)
-    let mut shown: Vec<(&str, usize)> = Vec::new();
-    let mut hidden: Vec<(&str, usize)> = Vec::new();
+    let mut per_source: Vec<(&str, usize)> = Vec::new();
     for s in &view.skipped {
         let source = s.source.as_str();
-        let count = match shown.iter_mut().find(|(name, _)| *name == source) {
+        let count = match per_source.iter_mut().find(|(name, _)| *name == source) {
             Some((_, n)) => {
                 *n += 1;
                 *n
             }
             None => {
-                shown.push((source, 1));
+                per_source.push((source, 1));
                 1
             }
         };
-        if count > SKIPPED_SHOWN_PER_SOURCE {
-            match hidden.iter_mut().find(|(name, _)| *name == source) {
-                Some((_, n)) => *n += 1,
-                None => hidden.push((source, 1)),
-            }
-            continue;
+        if count <= SKIPPED_SHOWN_PER_SOURCE {
+            out.push_str(&style.yellow(&format!(
+                "skipped in {} line {}: {} (\"{}\")",
+                s.source, s.skipped.line, s.skipped.reason, s.skipped.text
+            )));
+            out.push('\n');
         }
-        out.push_str(&style.yellow(&format!(
-            "skipped in {} line {}: {} (\"{}\")",
-            s.source, s.skipped.line, s.skipped.reason, s.skipped.text
-        )));
-        out.push('\n');
     }
-    for (source, n) in hidden {
-        out.push_str(&style.yellow(&format!(
-            "skipped in {source}: {} more line(s) not shown (--json lists them all)",
-            thousands(n as i128)
-        )));
-        out.push('\n');
+    for (source, n) in per_source {
+        if n > SKIPPED_SHOWN_PER_SOURCE {
+            out.push_str(&style.yellow(&format!(
+                "skipped in {source}: {} more line(s) not shown (--json lists them all)",
+                thousands((n - SKIPPED_SHOWN_PER_SOURCE) as i128)
+            )));
+            out.push('\n');
+        }
     }
     out
 }
