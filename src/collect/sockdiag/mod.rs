@@ -154,13 +154,21 @@ pub fn collect_socket_view(
     options: &CollectOptions,
 ) -> Result<SocketView, SocketsError> {
     let netlink_sees_target = paths.live && paths.note.is_none();
-    // The ephemeral range first: port use counts only ports taken from it.
+    // The settings first: port use counts only ports taken from the ephemeral range.
+    let mut settings = SocketView::default();
+    match sysctl::root_of(paths) {
+        Some(root) => read_settings(&root, &mut settings),
+        None => settings.notes.push(format!(
+            "somaxconn and the ephemeral port range not read: {}",
+            paths
+                .sys_dir
+                .as_ref()
+                .err()
+                .map_or("no /proc/sys for this target", String::as_str)
+        )),
+    }
     let view_options = ViewOptions {
-        ephemeral_range: sysctl::root_of(paths).and_then(|root| {
-            sysctl::read_live(&root, "net.ipv4.ip_local_port_range")
-                .ok()
-                .and_then(|text| parse_port_range(&text).ok())
-        }),
+        ephemeral_range: settings.ip_local_port_range,
         ..options.view
     };
     let mut view = if netlink_sees_target {
@@ -194,17 +202,10 @@ pub fn collect_socket_view(
         }
         view
     };
-    match sysctl::root_of(paths) {
-        Some(root) => read_settings(&root, &mut view),
-        None => view.notes.push(format!(
-            "somaxconn and the ephemeral port range not read: {}",
-            paths
-                .sys_dir
-                .as_ref()
-                .err()
-                .map_or("no /proc/sys for this target", String::as_str)
-        )),
-    }
+    view.somaxconn = settings.somaxconn;
+    view.ip_local_port_range = settings.ip_local_port_range;
+    view.ip_local_reserved_ports = settings.ip_local_reserved_ports;
+    view.notes.append(&mut settings.notes);
     if !paths.live {
         for l in &mut view.listeners {
             l.owner = Some(ProcessOwner::Unknown {
